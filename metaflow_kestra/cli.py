@@ -1,0 +1,137 @@
+"""The `metaflow-kestra` console command: the local server and its smoke check.
+
+Thin on purpose: parse options, call `local_server`, print for people.
+Every failure is a `KestraError` rendered on stderr with a non-zero exit.
+"""
+
+import functools
+import sys
+import time
+
+import click
+
+from .errors import KestraError
+from .local_server.server import LocalServer
+from .local_server.settings import (
+    DEFAULT_MANAGEMENT_PORT,
+    DEFAULT_PORT,
+    ServerSettings,
+)
+
+
+def reports_errors(command):
+    """Turn a `KestraError` into one readable message and exit code 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except KestraError as err:
+            click.secho(err.render(), fg="red", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+@click.group(help="Run Metaflow flows on Kestra.")
+def main():
+    pass
+
+
+@main.group(help="A real Kestra server on this machine (H2 database, local storage, loopback only).")
+def server():
+    pass
+
+
+port_option = click.option(
+    "--port", type=int, default=None,
+    help="Port of the API and UI (default %d)." % DEFAULT_PORT,
+)
+
+
+@server.command(help="Download (once) and start a local Kestra, then wait until it answers.")
+@click.option("--kestra-version", default=None, help="Kestra version (env METAFLOW_KESTRA_VERSION).")
+@click.option("--plugin-version", default=None,
+              help="Version of the script plugins (env METAFLOW_KESTRA_SCRIPT_PLUGIN_VERSION).")
+@click.option("--kestra-jar", default=None, type=click.Path(dir_okay=False),
+              help="Use this Kestra executable JAR instead of downloading one (env METAFLOW_KESTRA_JAR).")
+@click.option("--maven-repository", default=None,
+              help="Maven repository to download from (env METAFLOW_KESTRA_MAVEN_REPOSITORY).")
+@port_option
+@click.option("--management-port", type=int, default=None,
+              help="Port of the health endpoint (default %d)." % DEFAULT_MANAGEMENT_PORT)
+@click.option("--timeout", "start_timeout", type=float, default=None,
+              help="Seconds to wait for the server to become healthy.")
+@reports_errors
+def start(**options):
+    settings = ServerSettings.from_environment(**options)
+    began = time.monotonic()
+    state, reused = LocalServer(settings).start()
+    verb = "is already running" if reused else "started in %.1fs" % (time.monotonic() - began)
+    click.echo("Kestra %s %s (pid %d)." % (state.kestra_version, verb, state.pid))
+    click.echo("  UI:       %s" % state.ui_url)
+    click.echo("  API:      %s/api/v1/main" % state.url)
+    click.echo("  health:   %s" % state.health_url)
+    click.echo("  user:     %s" % state.username)
+    click.echo("  password: %s" % state.password)
+    click.echo("  log:      %s" % state.log_path)
+
+
+@server.command(help="Stop the local Kestra started by `server start` (by its pid).")
+@port_option
+@reports_errors
+def stop(port):
+    server_ = LocalServer(ServerSettings.from_environment(port=port))
+    if server_.stop():
+        click.echo("Stopped the local Kestra on port %d." % server_.settings.port)
+    else:
+        click.echo("No local Kestra is running on port %d; nothing to stop." % server_.settings.port)
+
+
+@server.command(help="Say whether the local Kestra is serving; exits 1 when it is not.")
+@port_option
+@reports_errors
+def status(port):
+    server_ = LocalServer(ServerSettings.from_environment(port=port))
+    state = server_.running_state()
+    if state is None:
+        click.echo("No local Kestra is running on port %d." % server_.settings.port)
+        sys.exit(1)
+    if not server_.is_healthy(state):
+        click.echo("Kestra (pid %d) is running but %s does not answer." % (state.pid, state.health_url))
+        sys.exit(1)
+    click.echo("Kestra %s is serving at %s (pid %d)." % (state.kestra_version, state.ui_url, state.pid))
+
+
+@server.command(help="Show the local Kestra's log.")
+@port_option
+@click.option("-n", "--lines", type=int, default=200, show_default=True, help="How many last lines.")
+@reports_errors
+def logs(port, lines):
+    server_ = LocalServer(ServerSettings.from_environment(port=port))
+    if not server_.log_file.exists():
+        raise KestraError("No log at %s: the local Kestra was never started on this port."
+                          % server_.log_file)
+    click.echo(server_.log_tail(lines), nl=False)
+
+
+@main.command(help="Deploy and run a one-task Kestra flow that checks the server runs our tasks.")
+@click.option("--kestra-host", default=None, help="Kestra URL (default: the local server).")
+@click.option("--kestra-user", default=None)
+@click.option("--kestra-password", default=None)
+@reports_errors
+def smoke(kestra_host, kestra_user, kestra_password):
+    from .client import KestraClient
+    from .connection import resolve_connection
+    from .local_server.smoke import run_smoke
+
+    client = KestraClient(resolve_connection(kestra_host, kestra_user, kestra_password))
+    execution, outputs = run_smoke(client)
+    state = execution["state"]["current"]
+    click.echo("Smoke execution %s: %s" % (execution["id"], state))
+    for name, value in sorted(outputs.items()):
+        click.echo("  %s: %s" % (name, value))
+    if state != "SUCCESS":
+        raise KestraError("The smoke flow ended %s; see `metaflow-kestra server logs`." % state)
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+"""A small client for Kestra's REST API (1.x and 2.x, tenant-scoped paths).
+
+One entry point, explicit timeouts, and errors that say what to do: a server
+that is down, credentials it rejects, a flow it does not know.
+"""
+
+import time
+
+import requests
+
+from .errors import KestraError
+
+TERMINAL_STATES = frozenset(
+    ["SUCCESS", "WARNING", "FAILED", "KILLED", "CANCELLED", "SKIPPED"]
+)
+DEFAULT_TIMEOUT = 30
+
+
+class KestraApiError(KestraError):
+    """Kestra answered with an error status; carries the response."""
+
+    def __init__(self, message, response=None):
+        super().__init__(message)
+        self.response = response
+        self.status_code = response.status_code if response is not None else None
+
+
+class KestraClient:
+    def __init__(self, connection, timeout=DEFAULT_TIMEOUT):
+        self.connection = connection
+        self.timeout = timeout
+        self.session = requests.Session()
+        if connection.token:
+            self.session.headers["Authorization"] = "Bearer %s" % connection.token
+        elif connection.auth:
+            self.session.auth = connection.auth
+
+    # -- flows -----------------------------------------------------------
+
+    def deploy_flow(self, flow_yaml, namespace, flow_id):
+        """Create the flow, or update it if it exists; return Kestra's flow JSON."""
+        headers = {"Content-Type": "application/x-yaml"}
+        path = "flows/%s/%s" % (namespace, flow_id)
+        response = self._request("PUT", path, data=flow_yaml.encode("utf-8"),
+                                 headers=headers, allow=(404,))
+        if response.status_code == 404:
+            response = self._request("POST", "flows", data=flow_yaml.encode("utf-8"),
+                                     headers=headers)
+        return response.json()
+
+    def delete_flow(self, namespace, flow_id):
+        self._request("DELETE", "flows/%s/%s" % (namespace, flow_id))
+
+    # -- executions ------------------------------------------------------
+
+    def trigger(self, namespace, flow_id, inputs=None, labels=None):
+        """Start an execution; `inputs` are sent as multipart form fields, as Kestra expects."""
+        fields = [(name, (None, str(value))) for name, value in (inputs or {}).items()]
+        params = [("labels", "%s:%s" % item) for item in (labels or {}).items()]
+        response = self._request(
+            "POST", "executions/%s/%s" % (namespace, flow_id),
+            files=fields or None, params=params,
+        )
+        return response.json()
+
+    def execution(self, execution_id):
+        return self._request("GET", "executions/%s" % execution_id).json()
+
+    def wait(self, execution_id, timeout=600, poll=0.5, on_update=None):
+        """Poll until the execution reaches a terminal state; return its JSON."""
+        deadline = time.monotonic() + timeout
+        while True:
+            execution = self.execution(execution_id)
+            if on_update:
+                on_update(execution)
+            if execution["state"]["current"] in TERMINAL_STATES:
+                return execution
+            if time.monotonic() > deadline:
+                raise KestraError(
+                    "Execution %s did not finish within %ds (state %s)."
+                    % (execution_id, timeout, execution["state"]["current"])
+                )
+            time.sleep(poll)
+
+    # -- plumbing --------------------------------------------------------
+
+    def _url(self, path):
+        return "%s/api/v1/%s/%s" % (self.connection.url, self.connection.tenant, path)
+
+    def _request(self, method, path, allow=(), **kwargs):
+        url = self._url(path)
+        try:
+            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+        except requests.ConnectionError:
+            raise KestraError(
+                "Cannot reach Kestra at %s. Is the server running? Start a local one "
+                "with `metaflow-kestra server start`, or check --kestra-host."
+                % self.connection.url
+            )
+        except requests.Timeout:
+            raise KestraError(
+                "Kestra at %s did not answer %s %s within %ds."
+                % (self.connection.url, method, path, self.timeout)
+            )
+        if response.status_code in allow or response.ok:
+            return response
+        if response.status_code == 401:
+            raise KestraApiError(
+                "Kestra at %s rejected the credentials (HTTP 401). Check --kestra-user/"
+                "--kestra-password or --kestra-token." % self.connection.url, response
+            )
+        raise KestraApiError(
+            "Kestra answered %s %s with HTTP %d: %s"
+            % (method, path, response.status_code, _error_text(response)), response
+        )
+
+
+def _error_text(response):
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:500]
+    return body.get("message") or str(body)[:500]

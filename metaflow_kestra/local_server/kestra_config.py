@@ -1,0 +1,74 @@
+"""The configuration file of the local Kestra server, built as data.
+
+Local mode: H2 database and local storage under the server's state
+directory, API and UI on loopback, a fixed development user, and script
+tasks on the Process task runner so that they run with the Python
+environment of the user who started the server.
+"""
+
+import yaml
+
+from .settings import LOCAL_PASSWORD, LOCAL_USERNAME, LOOPBACK
+
+# Script task types our flows use; each defaults to the Process runner (Kestra
+# would otherwise pick Docker, which needs an engine).
+PROCESS_RUNNER = "io.kestra.plugin.core.runner.Process"
+SCRIPT_TASK_TYPES = (
+    "io.kestra.plugin.scripts.python.Commands",
+    "io.kestra.plugin.scripts.python.Script",
+    "io.kestra.plugin.scripts.shell.Commands",
+    "io.kestra.plugin.scripts.shell.Script",
+)
+
+
+def local_server_config(settings):
+    """The configuration mapping for `settings` (see `settings.ServerSettings`)."""
+    state = settings.state_dir
+    h2_url = "jdbc:h2:file:%s;DB_CLOSE_DELAY=-1;DB_CLOSE_ON_EXIT=FALSE" % (
+        state / "data" / "database"
+    )
+    return {
+        "datasources": {
+            "h2": {
+                "url": h2_url,
+                "username": "sa",
+                "password": "",
+                "driver-class-name": "org.h2.Driver",
+            }
+        },
+        "micronaut": {
+            "server": {"host": LOOPBACK, "port": settings.port},
+        },
+        "endpoints": {"all": {"port": settings.management_port}},
+        "kestra": {
+            "url": settings.url + "/",
+            "repository": {"type": "h2"},
+            "queue": {"type": "h2"},
+            "storage": {
+                "type": "local",
+                "local": {"base-path": str(state / "storage")},
+            },
+            "tasks": {"tmp-dir": {"path": str(state / "tmp")}},
+            "server": {
+                "basic-auth": {
+                    "username": LOCAL_USERNAME,
+                    "password": LOCAL_PASSWORD,
+                }
+            },
+            "plugins": {
+                "defaults": [
+                    {"type": task_type, "values": {"taskRunner": {"type": PROCESS_RUNNER}}}
+                    for task_type in SCRIPT_TASK_TYPES
+                ]
+            },
+            # A local development server: no tutorial flows to load at start,
+            # and no usage report sent anywhere.
+            "tutorial-flows": {"enabled": False},
+            "anonymous-usage-report": {"enabled": False},
+        },
+    }
+
+
+def write_config(settings, path):
+    path.write_text(yaml.safe_dump(local_server_config(settings), sort_keys=False))
+    return path

@@ -1,0 +1,307 @@
+"""Start, stop and inspect the local Kestra server.
+
+The server runs detached, in its own process group, logging to a file in its
+state directory. `server.json` beside the log records the pid and how to
+reach the server; `stop` kills that pid only after checking that the process
+is still the one we started (its command line names our config file), so a
+recycled pid is never killed.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections import deque
+from dataclasses import asdict, dataclass
+
+from ..errors import ServerError
+from . import maven
+from .java import find_java
+from .kestra_config import write_config
+from .settings import (
+    KESTRA_SERVER_ARTIFACT,
+    LOCAL_PASSWORD,
+    LOCAL_USERNAME,
+    LOOPBACK,
+    SCRIPT_PLUGIN_ARTIFACTS,
+)
+
+POLL_SECONDS = 0.5
+STOP_GRACE_SECONDS = 30
+LOG_TAIL_LINES = 40
+
+
+@dataclass
+class ServerState:
+    """What `server.json` records about a running server."""
+
+    pid: int
+    url: str
+    health_url: str
+    username: str
+    password: str
+    kestra_version: str
+    config_path: str
+    log_path: str
+    started_at: float
+
+    @property
+    def ui_url(self):
+        return self.url + "/ui/"
+
+
+class LocalServer:
+    """One local Kestra server, identified by its state directory (one per port)."""
+
+    def __init__(self, settings, launch_command=None, log=None):
+        self.settings = settings
+        self.state_dir = settings.state_dir
+        self.state_file = self.state_dir / "server.json"
+        self.log_file = self.state_dir / "kestra.log"
+        self.config_file = self.state_dir / "application.yml"
+        self.plugins_dir = self.state_dir / "plugins"
+        # Tests replace how the server process is built; users never need to.
+        self._launch_command = launch_command or self._kestra_command
+        self._log = log or (lambda message: print(message, file=sys.stderr, flush=True))
+
+    # -- queries ---------------------------------------------------------
+
+    def running_state(self):
+        """The recorded state if its process is alive and is ours, else None."""
+        state = self._read_state()
+        if state and _is_our_process(state.pid, state.config_path):
+            return state
+        return None
+
+    def is_healthy(self, state=None):
+        state = state or self.running_state()
+        return bool(state) and _http_ok(state.health_url)
+
+    # -- commands --------------------------------------------------------
+
+    def start(self):
+        """Start the server (or reuse the one already running); return (state, reused)."""
+        state = self.running_state()
+        if state:
+            self._wait_until_healthy(state, process=None)
+            return state, True
+        self._forget_state()
+        for port in (self.settings.port, self.settings.management_port):
+            if _port_in_use(port):
+                raise ServerError(
+                    "Port %d on %s is already in use by another program (not a Kestra "
+                    "server started by metaflow-kestra). Stop that program, or choose "
+                    "other ports with --port and --management-port." % (port, LOOPBACK)
+                )
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.plugins_dir.mkdir(exist_ok=True)
+        write_config(self.settings, self.config_file)
+        command = self._launch_command(self)
+        process = self._spawn(command)
+        state = ServerState(
+            pid=process.pid,
+            url=self.settings.url,
+            health_url=self.settings.health_url,
+            username=LOCAL_USERNAME,
+            password=LOCAL_PASSWORD,
+            kestra_version=self.settings.kestra_version,
+            config_path=str(self.config_file),
+            log_path=str(self.log_file),
+            started_at=time.time(),
+        )
+        self.state_file.write_text(json.dumps(asdict(state), indent=2))
+        self._wait_until_healthy(state, process)
+        return state, False
+
+    def stop(self):
+        """Stop the server this package started; return False if none was running."""
+        state = self.running_state()
+        if not state:
+            self._forget_state()
+            return False
+        _terminate_group(state.pid)
+        self._forget_state()
+        return True
+
+    def log_tail(self, lines=LOG_TAIL_LINES):
+        if not self.log_file.exists():
+            return ""
+        with open(self.log_file, errors="replace") as handle:
+            return "".join(deque(handle, maxlen=lines))
+
+    # -- internals -------------------------------------------------------
+
+    def _kestra_command(self, _server):
+        """Provision Java, the Kestra JAR and the plugins; return the server command."""
+        settings = self.settings
+        java = find_java()
+        jar = settings.kestra_jar or self._fetch(KESTRA_SERVER_ARTIFACT, settings.kestra_version)
+        if not os.path.isfile(str(jar)):
+            raise ServerError("The Kestra JAR %s does not exist." % jar)
+        for group, name in SCRIPT_PLUGIN_ARTIFACTS:
+            plugin = self._fetch((group, name), settings.plugin_version)
+            link = self.plugins_dir / plugin.name
+            if not link.exists():
+                link.symlink_to(plugin)
+        return [
+            java.executable,
+            *settings.java_opts,
+            "-jar",
+            str(jar),
+            "server",
+            "local",
+            "--config",
+            str(self.config_file),
+            "--plugins",
+            str(self.plugins_dir),
+        ]
+
+    def _fetch(self, group_and_name, version):
+        group, name = group_and_name
+        artifact = maven.Artifact(group, name, version)
+        return maven.fetch(
+            artifact, self.settings.maven_repository, self.settings.downloads_dir, log=self._log
+        )
+
+    def _spawn(self, command):
+        environment = worker_environment(os.environ)
+        log = open(self.log_file, "ab")
+        try:
+            return subprocess.Popen(
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=str(self.state_dir),
+                env=environment,
+                start_new_session=True,
+            )
+        except OSError as err:
+            raise ServerError("Could not run %s: %s" % (command[0], err))
+        finally:
+            log.close()
+
+    def _wait_until_healthy(self, state, process):
+        timeout = self.settings.start_timeout
+        deadline = time.monotonic() + timeout
+        self._log("Waiting for Kestra at %s (up to %ds)..." % (state.health_url, timeout))
+        while time.monotonic() < deadline:
+            if _http_ok(state.health_url):
+                return
+            if process is not None and process.poll() is not None:
+                self._forget_state()
+                raise ServerError(
+                    "The Kestra server exited with code %s before it became healthy. "
+                    "Last lines of %s:" % (process.returncode, self.log_file),
+                    detail=self.log_tail(),
+                )
+            time.sleep(POLL_SECONDS)
+        _terminate_group(state.pid)
+        self._forget_state()
+        raise ServerError(
+            "The Kestra server did not become healthy within %ds (%s never answered 200); "
+            "it was stopped. Raise the limit with METAFLOW_KESTRA_START_TIMEOUT if this "
+            "machine is slow. Last lines of %s:" % (timeout, state.health_url, self.log_file),
+            detail=self.log_tail(),
+        )
+
+    def _read_state(self):
+        try:
+            return ServerState(**json.loads(self.state_file.read_text()))
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def _forget_state(self):
+        try:
+            self.state_file.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def worker_environment(environ):
+    """The server's environment: the caller's, with this Python first on PATH.
+
+    Tasks on the Process runner inherit it, so `python` in a task is the
+    interpreter (and virtualenv) of the user who started the server, with
+    metaflow and this package importable.
+    """
+    environment = dict(environ)
+    python_bin = os.path.dirname(sys.executable)
+    environment["PATH"] = os.pathsep.join([python_bin, environ.get("PATH", "")])
+    environment["METAFLOW_KESTRA_PYTHON"] = sys.executable
+    return environment
+
+
+def _http_ok(url, timeout=2.0):
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def _port_in_use(port):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(1.0)
+        return probe.connect_ex((LOOPBACK, port)) == 0
+
+
+def _is_our_process(pid, config_path):
+    command_line = _command_line(pid)
+    return command_line is not None and config_path in command_line
+
+
+def _command_line(pid):
+    """The command line of `pid`, or None if no such process is alive."""
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return None
+    proc = "/proc/%d/cmdline" % pid
+    if os.path.exists(proc):
+        with open(proc, "rb") as handle:
+            return handle.read().replace(b"\0", b" ").decode("utf-8", "replace")
+    try:
+        return subprocess.run(
+            ["ps", "-o", "command=", "-p", str(pid)], capture_output=True, text=True
+        ).stdout
+    except OSError:
+        return None
+
+
+def _terminate_group(pid):
+    """SIGTERM the server's process group, then SIGKILL it after a grace period."""
+    for sig, wait in ((signal.SIGTERM, STOP_GRACE_SECONDS), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if not _alive(pid):
+                return
+            time.sleep(0.2)
+
+
+def _alive(pid):
+    try:
+        waited, _ = os.waitpid(pid, os.WNOHANG)
+        if waited == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is dead for our purposes.
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            return handle.read().split()[2] != "Z"
+    except OSError:
+        return True

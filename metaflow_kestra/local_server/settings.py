@@ -1,0 +1,100 @@
+"""Pinned versions, defaults and the environment variables that override them."""
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Kestra 1.3 is the LTS line and our primary target; 2.0.x is supported too.
+DEFAULT_KESTRA_VERSION = "1.3.34"
+# The script plugins (io.kestra.plugin.scripts.python.* and .shell.*); their
+# version line is independent of Kestra's own.
+DEFAULT_SCRIPT_PLUGIN_VERSION = "1.9.7"
+DEFAULT_MAVEN_REPOSITORY = "https://repo.maven.apache.org/maven2"
+
+DEFAULT_PORT = 8080
+DEFAULT_MANAGEMENT_PORT = 8081
+LOOPBACK = "127.0.0.1"
+
+# A fixed development user for the local server only (Kestra 1.x requires
+# basic auth; the username must be an e-mail address, the password needs an
+# upper-case letter and a digit).
+LOCAL_USERNAME = "admin@metaflow-kestra.dev"
+LOCAL_PASSWORD = "Metaflow-Kestra-1"
+
+ENV_KESTRA_VERSION = "METAFLOW_KESTRA_VERSION"
+ENV_PLUGIN_VERSION = "METAFLOW_KESTRA_SCRIPT_PLUGIN_VERSION"
+ENV_MAVEN_REPOSITORY = "METAFLOW_KESTRA_MAVEN_REPOSITORY"
+ENV_KESTRA_JAR = "METAFLOW_KESTRA_JAR"
+ENV_HOME = "METAFLOW_KESTRA_HOME"
+ENV_JAVA_OPTS = "METAFLOW_KESTRA_JAVA_OPTS"
+ENV_START_TIMEOUT = "METAFLOW_KESTRA_START_TIMEOUT"
+
+# The artifacts a local server needs: the server itself (a self-contained
+# shadow JAR with the web server and UI inside) and the plugins whose task
+# types our generated flows use. The Process task runner is part of Kestra's
+# core, so it needs no plugin.
+KESTRA_SERVER_ARTIFACT = ("io.kestra", "kestra")
+SCRIPT_PLUGIN_ARTIFACTS = (
+    ("io.kestra.plugin", "plugin-script-python"),
+    ("io.kestra.plugin", "plugin-script-shell"),
+)
+
+
+def default_home():
+    """Where downloads are cached and the local server keeps its state."""
+    configured = os.environ.get(ENV_HOME)
+    if configured:
+        return Path(configured).expanduser()
+    cache_root = os.environ.get("XDG_CACHE_HOME") or os.path.join("~", ".cache")
+    return Path(cache_root).expanduser() / "metaflow-kestra"
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Everything that decides which server `start` runs and where."""
+
+    kestra_version: str = DEFAULT_KESTRA_VERSION
+    plugin_version: str = DEFAULT_SCRIPT_PLUGIN_VERSION
+    maven_repository: str = DEFAULT_MAVEN_REPOSITORY
+    kestra_jar: str = None  # a JAR the user already has; skips the download
+    port: int = DEFAULT_PORT
+    management_port: int = DEFAULT_MANAGEMENT_PORT
+    home: Path = field(default_factory=default_home)
+    java_opts: tuple = ("-Xmx2g",)
+    start_timeout: float = 240.0
+
+    @classmethod
+    def from_environment(cls, **overrides):
+        """Defaults, then environment variables, then explicit (non-None) options."""
+        env = os.environ
+        values = dict(
+            kestra_version=env.get(ENV_KESTRA_VERSION, DEFAULT_KESTRA_VERSION),
+            plugin_version=env.get(ENV_PLUGIN_VERSION, DEFAULT_SCRIPT_PLUGIN_VERSION),
+            maven_repository=env.get(ENV_MAVEN_REPOSITORY, DEFAULT_MAVEN_REPOSITORY),
+            kestra_jar=env.get(ENV_KESTRA_JAR) or None,
+            home=default_home(),
+        )
+        if env.get(ENV_JAVA_OPTS):
+            values["java_opts"] = tuple(env[ENV_JAVA_OPTS].split())
+        if env.get(ENV_START_TIMEOUT):
+            values["start_timeout"] = float(env[ENV_START_TIMEOUT])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        values["home"] = Path(values["home"]).expanduser()
+        return cls(**values)
+
+    @property
+    def downloads_dir(self):
+        return self.home / "maven"
+
+    @property
+    def state_dir(self):
+        """One directory per port, so two local servers never share state."""
+        return self.home / ("server-%d" % self.port)
+
+    @property
+    def url(self):
+        return "http://%s:%d" % (LOOPBACK, self.port)
+
+    @property
+    def health_url(self):
+        return "http://%s:%d/health" % (LOOPBACK, self.management_port)

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Create .venv (once) and install this package with its dev extras into it.
+# Sourced by the other scripts; idempotent and quiet on a second run.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="${METAFLOW_KESTRA_VENV:-$root/.venv}"
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+fi
+stamp="$venv/.installed-$(cat "$root/pyproject.toml" | cksum | cut -d' ' -f1)"
+if [ ! -e "$stamp" ]; then
+    "$venv/bin/python" -m pip install --quiet --upgrade pip
+    "$venv/bin/python" -m pip install --quiet -e "$root[dev]"
+    touch "$stamp"
+fi
+export PATH="$venv/bin:$PATH"
+export USER="${USER:-$(id -un)}"

@@ -1,0 +1,42 @@
+"""Shared fixtures: one real local Kestra server for the whole test session."""
+
+import os
+
+import pytest
+
+from metaflow_kestra.errors import DownloadError
+from metaflow_kestra.local_server.server import LocalServer
+from metaflow_kestra.local_server.settings import ServerSettings
+
+# Dedicated ports so the suite never touches a server the user runs on 8080.
+E2E_PORT = int(os.environ.get("METAFLOW_KESTRA_TEST_PORT", "18080"))
+E2E_MANAGEMENT_PORT = int(os.environ.get("METAFLOW_KESTRA_TEST_MANAGEMENT_PORT", "18081"))
+# Set to 1 where Kestra must be obtainable: then an unobtainable server fails
+# the run instead of skipping the end-to-end tests.
+REQUIRE_E2E = os.environ.get("METAFLOW_KESTRA_REQUIRE_E2E") == "1"
+
+
+@pytest.fixture(scope="session")
+def kestra_server():
+    """Start (or reuse) a real local Kestra once per session; stop it at the end if we started it."""
+    settings = ServerSettings.from_environment(port=E2E_PORT, management_port=E2E_MANAGEMENT_PORT)
+    server = LocalServer(settings)
+    try:
+        state, reused = server.start()
+    except DownloadError as err:
+        if REQUIRE_E2E:
+            raise
+        pytest.skip("Kestra server unobtainable on this machine: %s" % err)
+    yield state
+    if not reused:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def kestra_client(kestra_server):
+    from metaflow_kestra.client import KestraClient
+    from metaflow_kestra.connection import Connection
+
+    return KestraClient(
+        Connection(kestra_server.url, kestra_server.username, kestra_server.password)
+    )

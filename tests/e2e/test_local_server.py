@@ -1,0 +1,44 @@
+"""Against the real Kestra: it serves UI and health, and runs a Python task with our Python."""
+
+import subprocess
+import sys
+import urllib.request
+
+import metaflow
+import pytest
+
+from metaflow_kestra.local_server.smoke import run_smoke
+
+pytestmark = pytest.mark.e2e
+
+
+def status_code(url, auth=None):
+    request = urllib.request.Request(url)
+    if auth:
+        import base64
+
+        token = base64.b64encode(("%s:%s" % auth).encode()).decode()
+        request.add_header("Authorization", "Basic " + token)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status
+
+
+def test_ui_and_health_answer(kestra_server):
+    assert status_code(kestra_server.health_url) == 200
+    assert status_code(kestra_server.ui_url, (kestra_server.username, kestra_server.password)) == 200
+
+
+def test_status_command_sees_the_server(kestra_server):
+    port = kestra_server.url.rsplit(":", 1)[1]
+    result = subprocess.run(
+        [sys.executable, "-m", "metaflow_kestra.cli", "server", "status", "--port", port],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_python_task_runs_with_this_python_and_metaflow(kestra_client):
+    execution, outputs = run_smoke(kestra_client)
+    assert execution["state"]["current"] == "SUCCESS"
+    assert outputs["metaflow_version"] == metaflow.__version__
+    assert outputs["python"] == sys.executable
