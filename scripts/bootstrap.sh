@@ -14,4 +14,8 @@ if [ ! -e "$stamp" ]; then
     touch "$stamp"
 fi
 export PATH="$venv/bin:$PATH"
-export USER="${USER:-$(id -un)}"
+# Metaflow needs a user name other than "root"; machines that only have root
+# (CI containers) get a stand-in unless METAFLOW_USER is already set.
+if [ -z "${METAFLOW_USER:-}" ] && [ "${USER:-$(id -un)}" = "root" ]; then
+    export METAFLOW_USER=metaflow-kestra
+fi

@@ -89,7 +89,8 @@ def test_flow_has_a_kestra_command_group(tmp_path):
         if __name__ == "__main__":
             HelloFlow()
     '''))
-    env = dict(os.environ, USER=os.environ.get("USER", "tester"))
+    # Metaflow refuses "root" as a user name unless METAFLOW_USER says otherwise.
+    env = dict(os.environ, METAFLOW_USER="tester")
     result = subprocess.run(
         [sys.executable, str(flow), "kestra", "--help"],
         capture_output=True, text=True, cwd=str(tmp_path), env=env,
