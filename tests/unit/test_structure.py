@@ -1,0 +1,99 @@
+"""Every graph shape Metaflow 2.19 accepts becomes a tree with each step exactly once."""
+
+import pytest
+
+from metaflow_kestra.structure import (
+    ForEach,
+    Loop,
+    Parallel,
+    Sequence,
+    Step,
+    Switch,
+    UnsupportedFlow,
+    build_structure,
+    steps_in,
+)
+from tests.flow_loading import load_graph
+
+
+def seq(*items):
+    return Sequence(tuple(Step(i) if isinstance(i, str) else i for i in items))
+
+
+def structure(name):
+    graph = load_graph(name)
+    tree = build_structure(graph, name)
+    assert sorted(steps_in(tree)) == sorted(node.name for node in graph)
+    return tree
+
+
+def test_linear():
+    assert structure("linear_flow") == seq("start", "a", "b", "end")
+
+
+def test_split_with_a_multi_step_branch():
+    assert structure("split_flow") == seq(
+        "start",
+        Parallel("start", (seq("left"), seq("right", "right2")), "join"),
+        "join",
+        "end",
+    )
+
+
+def test_foreach():
+    assert structure("foreach_flow") == seq(
+        "start", ForEach("start", seq("square"), "join"), "join", "end"
+    )
+
+
+def test_nested_foreach():
+    inner = ForEach("row", seq("cell"), "join_cols")
+    assert structure("nested_foreach_flow") == seq(
+        "start",
+        ForEach("start", seq("row", inner, "join_cols"), "join_rows"),
+        "join_rows",
+        "end",
+    )
+
+
+def test_split_inside_foreach():
+    body = seq("fan", Parallel("fan", (seq("plus"), seq("minus")), "merge"), "merge")
+    assert structure("split_in_foreach_flow") == seq(
+        "start", ForEach("start", body, "collect"), "collect", "end"
+    )
+
+
+def test_foreach_inside_split():
+    fan = seq("fanout", ForEach("fanout", seq("work"), "gather"), "gather")
+    assert structure("foreach_in_split_flow") == seq(
+        "start", Parallel("start", (fan, seq("single")), "join"), "join", "end"
+    )
+
+
+def test_switch_converges():
+    assert structure("switch_flow") == seq(
+        "start",
+        Switch("start", (("high", seq("high")), ("low", seq("low")))),
+        "after",
+        "end",
+    )
+
+
+def test_switch_inside_foreach():
+    body = seq(
+        "classify",
+        Switch("classify", (("even", seq("even")), ("odd", seq("odd")))),
+        "converge",
+    )
+    assert structure("switch_in_foreach_flow") == seq(
+        "start", ForEach("start", body, "join"), "join", "end"
+    )
+
+
+def test_recursive_step_is_a_loop():
+    assert structure("recursive_flow") == seq("start", Loop("loop"), "end")
+
+
+def test_parallel_is_refused_with_the_step_name():
+    with pytest.raises(UnsupportedFlow, match="step train: @parallel"):
+        build_structure(load_graph("parallel_flow"), "ParallelFlow")
