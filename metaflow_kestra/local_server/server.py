@@ -233,7 +233,6 @@ def worker_environment(environ):
     environment = dict(environ)
     python_bin = os.path.dirname(sys.executable)
     environment["PATH"] = os.pathsep.join([python_bin, environ.get("PATH", "")])
-    environment["METAFLOW_KESTRA_PYTHON"] = sys.executable
     return environment
 
 
