@@ -95,7 +95,7 @@ def _published_checksum(url):
         raise DownloadError(url, "HTTP 404 Not Found", hint=_hint_for("404"))
     raise DownloadError(
         url,
-        "its checksum could not be read (%s)" % "; ".join(reasons),
+        "its checksum could not be read (%s)" % "; ".join(dict.fromkeys(reasons)),
         hint=_hint_for(""),
     )
 
