@@ -111,11 +111,23 @@ def _hint_for(reason):
 
 
 def _read_small(url):
+    return next(_stream(url, 4096), b"").decode("ascii", "replace")
+
+
+def _stream(url, chunk_size=CHUNK):
+    """The bytes at `url`, chunk by chunk; a failure to fetch is a DownloadError naming it.
+
+    Only the network calls are guarded: an error while the caller writes a
+    chunk is not mistaken for a network error.
+    """
     try:
         with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:
-            return response.read(4096).decode("ascii", "replace")
+            for chunk in iter(lambda: response.read(chunk_size), b""):
+                yield chunk
     except urllib.error.HTTPError as err:
-        raise DownloadError(url, "HTTP %d %s" % (err.code, err.reason))
+        raise DownloadError(
+            url, "HTTP %d %s" % (err.code, err.reason), hint=_hint_for(str(err.code))
+        )
     except (urllib.error.URLError, OSError) as err:
         raise DownloadError(url, _network_reason(err), hint=_hint_for(""))
 
@@ -125,17 +137,9 @@ def _download_verified(url, target, algorithm, expected):
     fd, tmp_name = tempfile.mkstemp(dir=str(target.parent), prefix=".part-")
     try:
         with os.fdopen(fd, "wb") as out:
-            try:
-                with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as response:
-                    for chunk in iter(lambda: response.read(CHUNK), b""):
-                        digest.update(chunk)
-                        out.write(chunk)
-            except urllib.error.HTTPError as err:
-                raise DownloadError(
-                    url, "HTTP %d %s" % (err.code, err.reason), hint=_hint_for(str(err.code))
-                )
-            except (urllib.error.URLError, OSError) as err:
-                raise DownloadError(url, _network_reason(err), hint=_hint_for(""))
+            for chunk in _stream(url):
+                digest.update(chunk)
+                out.write(chunk)
         actual = digest.hexdigest()
         if actual != expected:
             raise DownloadError(
