@@ -15,6 +15,7 @@ a flow it cannot express is refused with the step's name, never compiled
 into a flow that silently skips steps.
 """
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Tuple
 
@@ -122,18 +123,17 @@ class _Walker:
     def _after_switch(self, node, stop, items, skip=None):
         """Append the Switch over `node`'s cases (but `skip`); return where they converge."""
         targets = [(value, step) for value, step in node.switch_cases.items() if step != skip]
-        converge = self._convergence([step for _, step in targets], stop)
         if len(targets) == 1:
             # A loop with a single way out: the exit needs no switch.
             return targets[0][1]
+        converge = self._convergence([step for _, step in targets], stop)
         cases = tuple((str(value), self.walk(step, converge)) for value, step in targets)
         items.append(Switch(node.name, cases))
         return converge
 
     def _convergence(self, starts, stop):
         """The earliest step every case reaches (or `stop`), in topological order."""
-        reachable = [self._reachable(start, stop) for start in starts]
-        common = set.intersection(*reachable) if reachable else set()
+        common = set.intersection(*(self._reachable(start, stop) for start in starts))
         if not common:
             return stop
         return min(common, key=self.rank.__getitem__)
@@ -189,9 +189,9 @@ def _topological_order(graph):
 
 
 def _check_complete(graph, tree, flow_name):
-    walked = steps_in(tree)
-    duplicated = sorted({name for name in walked if walked.count(name) > 1})
-    missing = sorted({node.name for node in graph} - set(walked))
+    counts = Counter(steps_in(tree))
+    duplicated = sorted(name for name, count in counts.items() if count > 1)
+    missing = sorted({node.name for node in graph} - set(counts))
     if duplicated or missing:
         problems = []
         if missing:
