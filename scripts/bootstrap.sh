@@ -14,8 +14,10 @@ if [ ! -e "$stamp" ]; then
     touch "$stamp"
 fi
 export PATH="$venv/bin:$PATH"
-# Metaflow needs a user name other than "root"; machines that only have root
-# (CI containers) get a stand-in unless METAFLOW_USER is already set.
-if [ -z "${METAFLOW_USER:-}" ] && [ "${USER:-$(id -un)}" = "root" ]; then
-    export METAFLOW_USER=metaflow-kestra
+# Metaflow needs a user name, and refuses "root" unless it comes from
+# METAFLOW_USER: settle it here, whether USER is unset (CI) or root.
+if [ -z "${METAFLOW_USER:-}" ]; then
+    METAFLOW_USER="${USER:-$(id -un)}"
+    [ "$METAFLOW_USER" = "root" ] && METAFLOW_USER=metaflow-kestra
+    export METAFLOW_USER
 fi
