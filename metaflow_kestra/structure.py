@@ -53,7 +53,9 @@ class ForEach:
 @dataclass(frozen=True)
 class Switch:
     step: str
-    cases: Tuple[Tuple[str, Sequence], ...]  # (case value, branch) in declaration order
+    # (target step, branch) per distinct target, in declaration order; the
+    # branch is empty when the case goes straight to where the cases converge.
+    cases: Tuple[Tuple[str, Sequence], ...]
 
 
 @dataclass(frozen=True)
@@ -122,12 +124,13 @@ class _Walker:
 
     def _after_switch(self, node, stop, items, skip=None):
         """Append the Switch over `node`'s cases (but `skip`); return where they converge."""
-        targets = [(value, step) for value, step in node.switch_cases.items() if step != skip]
+        # Several case values may lead to one step: the runtime reports the step chosen.
+        targets = list(dict.fromkeys(s for s in node.switch_cases.values() if s != skip))
         if len(targets) == 1:
             # A loop with a single way out: the exit needs no switch.
-            return targets[0][1]
-        converge = self._convergence([step for _, step in targets], stop)
-        cases = tuple((str(value), self.walk(step, converge)) for value, step in targets)
+            return targets[0]
+        converge = self._convergence(targets, stop)
+        cases = tuple((step, self.walk(step, converge)) for step in targets)
         items.append(Switch(node.name, cases))
         return converge
 

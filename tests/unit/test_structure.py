@@ -79,6 +79,16 @@ def test_switch_converges():
     )
 
 
+def test_switch_cases_are_keyed_by_target_step_once_each():
+    # "slow" and "careful" both lead to extra; "fast" goes straight to after.
+    assert structure("switch_skip_flow") == seq(
+        "start",
+        Switch("start", (("after", seq()), ("extra", seq("extra")))),
+        "after",
+        "end",
+    )
+
+
 def test_switch_inside_foreach():
     body = seq(
         "classify",
