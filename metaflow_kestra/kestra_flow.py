@@ -1,0 +1,151 @@
+"""A plain data model of the Kestra flow we generate.
+
+Only the constructs the compiler emits, each with a `to_dict()` that gives
+Kestra's property names; `yaml_out.dump` turns the result into text. Values
+that Kestra renders are built by the compiler (expressions of our own) or
+passed through `pebble.literal` (user strings): this module does not judge.
+"""
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Union
+
+SHELL_COMMANDS = "io.kestra.plugin.scripts.shell.Commands"
+PROCESS_RUNNER = "io.kestra.plugin.core.runner.Process"
+PARALLEL = "io.kestra.plugin.core.flow.Parallel"
+SEQUENTIAL = "io.kestra.plugin.core.flow.Sequential"
+FOR_EACH = "io.kestra.plugin.core.flow.ForEach"
+SWITCH = "io.kestra.plugin.core.flow.Switch"
+LOG = "io.kestra.plugin.core.log.Log"
+
+
+def _without_none(pairs):
+    return {key: value for key, value in pairs if value is not None}
+
+
+@dataclass
+class ScriptTask:
+    """One Metaflow step: a shell command on the Process task runner."""
+
+    id: str
+    commands: List[str]
+    env: Dict[str, str] = field(default_factory=dict)
+    description: Optional[str] = None
+
+    def to_dict(self):
+        return _without_none([
+            ("id", self.id),
+            ("type", SHELL_COMMANDS),
+            ("description", self.description),
+            ("taskRunner", {"type": PROCESS_RUNNER}),
+            ("env", dict(self.env) or None),
+            ("commands", list(self.commands)),
+        ])
+
+
+@dataclass
+class LogTask:
+    id: str
+    message: str
+
+    def to_dict(self):
+        return {"id": self.id, "type": LOG, "message": self.message}
+
+
+@dataclass
+class ParallelTask:
+    id: str
+    tasks: list
+    description: Optional[str] = None
+
+    def to_dict(self):
+        return _without_none([
+            ("id", self.id), ("type", PARALLEL), ("description", self.description),
+            ("tasks", [task.to_dict() for task in self.tasks]),
+        ])
+
+
+@dataclass
+class SequentialTask:
+    id: str
+    tasks: list
+
+    def to_dict(self):
+        return {"id": self.id, "type": SEQUENTIAL, "tasks": [task.to_dict() for task in self.tasks]}
+
+
+@dataclass
+class ForEachTask:
+    id: str
+    values: Union[str, List[str]]
+    concurrency_limit: int
+    tasks: list
+    description: Optional[str] = None
+
+    def to_dict(self):
+        return _without_none([
+            ("id", self.id), ("type", FOR_EACH), ("description", self.description),
+            ("values", self.values), ("concurrencyLimit", self.concurrency_limit),
+            ("tasks", [task.to_dict() for task in self.tasks]),
+        ])
+
+
+@dataclass
+class SwitchTask:
+    id: str
+    value: str
+    cases: Dict[str, list]
+    description: Optional[str] = None
+
+    def to_dict(self):
+        return _without_none([
+            ("id", self.id), ("type", SWITCH), ("description", self.description),
+            ("value", self.value),
+            ("cases", {key: [task.to_dict() for task in tasks] for key, tasks in self.cases.items()}),
+        ])
+
+
+@dataclass
+class Input:
+    id: str
+    type: str
+    required: bool
+    defaults: object = None
+    description: Optional[str] = None
+
+    def to_dict(self):
+        return _without_none([
+            ("id", self.id), ("type", self.type), ("description", self.description),
+            ("required", self.required), ("defaults", self.defaults),
+        ])
+
+
+@dataclass
+class KestraFlow:
+    id: str
+    namespace: str
+    tasks: list
+    description: Optional[str] = None
+    labels: Dict[str, str] = field(default_factory=dict)
+    inputs: List[Input] = field(default_factory=list)
+    variables: Dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self):
+        return _without_none([
+            ("id", self.id), ("namespace", self.namespace), ("description", self.description),
+            ("labels", dict(self.labels) or None),
+            ("inputs", [i.to_dict() for i in self.inputs] or None),
+            ("variables", dict(self.variables) or None),
+            ("tasks", [task.to_dict() for task in self.tasks]),
+        ])
+
+
+def walk_tasks(tasks):
+    """Every task in `tasks`, depth first, flowable tasks before their children."""
+    for task in tasks:
+        yield task
+        children = []
+        if isinstance(task, SwitchTask):
+            children = [t for case in task.cases.values() for t in case]
+        elif hasattr(task, "tasks"):
+            children = task.tasks
+        yield from walk_tasks(children)

@@ -1,0 +1,58 @@
+"""Keep user strings out of Kestra's template engine.
+
+Kestra renders some properties with Pebble (`{{ expr }}`, `{% tag %}`,
+`{# comment #}`); input defaults, for one, are rendered since 1.0. A user
+string placed in such a property must come out exactly as written, so
+`literal()` wraps any text that contains a Pebble delimiter in raw blocks.
+Text without delimiters is returned unchanged, so the YAML stays readable.
+"""
+
+import json
+import re
+
+_DELIMITER = re.compile(r"\{[{%#]")
+_END_RAW = re.compile(r"\{%-?\s*endraw\s*-?%\}")
+
+
+def has_template_syntax(text):
+    return bool(_DELIMITER.search(text))
+
+
+def literal(text):
+    """`text` as a Pebble template that renders to exactly `text`."""
+    if not has_template_syntax(text):
+        return text
+    # A raw block ends at the first `{% endraw %}`: emit each such tag as a
+    # string expression between raw blocks, so nothing in `text` is evaluated.
+    parts = []
+    position = 0
+    for match in _END_RAW.finditer(text):
+        parts.append(_raw(text[position:match.start()]))
+        parts.append("{{ %s }}" % _string_literal(match.group(0)))
+        position = match.end()
+    parts.append(_raw(text[position:]))
+    return "".join(part for part in parts if part)
+
+
+def _raw(text):
+    return "{%% raw %%}%s{%% endraw %%}" % text if text else ""
+
+
+def _string_literal(text):
+    # Single-quoted Pebble strings take no `#{}` interpolation; escape \ and '.
+    return "'%s'" % text.replace("\\", "\\\\").replace("'", "\\'")
+
+
+_OPENING = re.compile(r"\{(?=[{%#])")
+
+
+def inert_json(data):
+    """Compact JSON for `data` that contains no Pebble delimiter.
+
+    Outside strings, compact JSON never puts `{`, `%` or `#` after a `{`; inside
+    strings such a `{` is written as the JSON escape `\\u007b`, which any JSON
+    reader decodes back. The text can therefore sit in any rendered property,
+    whether or not the server renders it twice.
+    """
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return _OPENING.sub(r"\\u007b", text)
