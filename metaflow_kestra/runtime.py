@@ -1,0 +1,198 @@
+"""What a Kestra task runs: one Metaflow step (and `init` before `start`).
+
+Kestra gives the task a few facts through its environment: the deployment
+(static JSON), the step's `TaskSpec`, the execution id, the values of its
+enclosing ForEach iterations and, for `start`, the flow's inputs. From those
+this module derives the run id, task id, input paths and split index, runs
+`python flow.py step ...` and reports outputs with Kestra's stdout protocol
+(`::{"outputs": ...}::`), so the worker needs no Kestra package.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+from . import ids
+from .deployment import Deployment
+from .parameters import init_environment
+from .task_spec import MissingInput, RunState, TaskSpec, input_paths, iteration_input_paths
+
+ENV_DEPLOYMENT = "METAFLOW_KESTRA_DEPLOYMENT"
+ENV_STEP = "METAFLOW_KESTRA_STEP"
+ENV_EXECUTION_ID = "METAFLOW_KESTRA_EXECUTION_ID"
+ENV_PARENTS = "METAFLOW_KESTRA_PARENTS"
+ENV_VALUE = "METAFLOW_KESTRA_VALUE"
+ENV_INPUTS = "METAFLOW_KESTRA_INPUTS"
+
+
+class TaskFailed(Exception):
+    """The step (or init) exited non-zero; its own output already says why."""
+
+    def __init__(self, returncode):
+        super().__init__("exit status %d" % returncode)
+        self.returncode = returncode
+
+
+def index_path_from(parents_json, own_value):
+    """The foreach index path (outermost first) from Kestra's `parents` and `taskrun.value`.
+
+    Kestra lists the enclosing task runs closest first; those that are items of
+    a ForEach carry its value. Our ForEach items are decimal indices; the
+    single-item ForEach that wraps a branch uses a non-numeric value and is skipped.
+    """
+    values = []
+    for parent in reversed(json.loads(parents_json) if parents_json else []):
+        value = (parent.get("taskrun") or {}).get("value")
+        if value is not None:
+            values.append(str(value))
+    if own_value:
+        values.append(own_value)
+    return tuple(int(value) for value in values if value.isdigit())
+
+
+def outputs_line(outputs):
+    return "::%s::" % json.dumps({"outputs": outputs}, separators=(",", ":"))
+
+
+class DatastoreRunState(RunState):
+    """Run facts read from the Metaflow datastore the deployment writes to."""
+
+    def __init__(self, deployment):
+        from metaflow.datastore import FlowDataStore
+        from metaflow.plugins import DATASTORES
+
+        impl = next(d for d in DATASTORES if d.TYPE == deployment.datastore)
+        root = deployment.datastore_root or impl.get_datastore_root_from_config(print)
+        self.store = FlowDataStore(deployment.flow_name, storage_impl=impl, ds_root=root)
+
+    def finished(self, pathspecs):
+        if not pathspecs:
+            return set()
+        done = self.store.get_task_datastores(pathspecs=list(pathspecs))
+        return {ds.pathspec for ds in done}
+
+    def num_splits(self, pathspec):
+        return self.task(pathspec)["_foreach_num_splits"]
+
+    def last_iteration(self, run_id, step, index_path):
+        prefix = ids.task_id_for(step, index_path) + "-r"
+        done = self.store.get_task_datastores(run_id=run_id, steps=[step])
+        iterations = [
+            ids.parse_task_id(ds.task_id)[2] for ds in done if ds.task_id.startswith(prefix)
+        ]
+        return max(iterations) if iterations else None
+
+    def task(self, pathspec):
+        run_id, step, task_id = pathspec.split("/")
+        return self.store.get_task_datastore(run_id, step, task_id)
+
+
+class StepRunner:
+    """Runs Metaflow commands for one deployment, with the interpreter running us."""
+
+    def __init__(self, deployment, environ):
+        self.deployment = deployment
+        self.environ = dict(environ)
+        self.environ.update(deployment.environment_variables)
+
+    def init(self, run_id, input_values):
+        env = dict(self.environ)
+        env.update(init_environment(self.deployment.parameters, input_values))
+        self._call(
+            ["init", "--run-id", run_id, "--task-id", ids.PARAMETERS_TASK_ID] + self._tags(), env
+        )
+
+    def step(self, step, run_id, task_id, paths, split_index=None):
+        with tempfile.NamedTemporaryFile("w", suffix=".inputs", delete=False) as handle:
+            handle.write(",".join(paths))
+        try:
+            args = [
+                "step", step, "--run-id", run_id, "--task-id", task_id,
+                "--retry-count", "0", "--max-user-code-retries", "0",
+                "--input-paths-filename", handle.name,
+            ]
+            if split_index is not None:
+                args += ["--split-index", str(split_index)]
+            self._call(args + self._tags(), self.environ)
+        finally:
+            os.unlink(handle.name)
+
+    def _tags(self):
+        return [arg for tag in self.deployment.tags for arg in ("--tag", tag)]
+
+    def _call(self, args, env):
+        command = [sys.executable, self.deployment.flow_file] + self.deployment.top_level_options() + args
+        returncode = subprocess.call(command, env=env)
+        if returncode:
+            raise TaskFailed(returncode)
+
+
+def run_task(environ, state=None, runner=None, emit=print):
+    """Run the task described by `environ`; emit its Kestra outputs line."""
+    deployment = Deployment.from_json(environ[ENV_DEPLOYMENT])
+    spec = TaskSpec.from_json(environ[ENV_STEP])
+    run_id = ids.run_id_for(environ[ENV_EXECUTION_ID])
+    index_path = index_path_from(environ.get(ENV_PARENTS), environ.get(ENV_VALUE))
+    state = state or DatastoreRunState(deployment)
+    runner = runner or StepRunner(deployment, environ)
+
+    if spec.start and not state.finished([ids.parameters_pathspec(run_id)]):
+        runner.init(run_id, json.loads(environ.get(ENV_INPUTS) or "{}"))
+    split_index = index_path[-1] if spec.split_index else None
+
+    iteration = 1 if spec.loop else None
+    while True:
+        task_id = ids.task_id_for(spec.step, index_path, iteration)
+        pathspec = ids.pathspec(run_id, spec.step, task_id)
+        if iteration is None or not state.finished([pathspec]):
+            if iteration is None:
+                paths = input_paths(spec, run_id, index_path, state)
+            else:
+                paths = iteration_input_paths(spec, run_id, index_path, iteration, state)
+            runner.step(spec.step, run_id, task_id, paths, split_index)
+        task = state.task(pathspec)
+        next_steps = _next_steps(task) if spec.chooses else []
+        if iteration is None or spec.step not in next_steps:
+            break
+        iteration += 1
+
+    emit(outputs_line(_outputs(deployment, spec, pathspec, task, next_steps, iteration)))
+
+
+def _next_steps(task):
+    """The steps a finished task transitioned to (Metaflow's `_transition`)."""
+    transition = task["_transition"] if "_transition" in task else None
+    return list(transition[0]) if transition else []
+
+
+def _outputs(deployment, spec, pathspec, task, next_steps, iteration):
+    full = "%s/%s" % (deployment.flow_name, pathspec)
+    artifacts = sorted(name for name, _ in task.items() if not name.startswith("_"))
+    outputs = {
+        "pathspec": full,
+        "artifacts": artifacts,
+        "load": "from metaflow import Task; Task(%r).data" % full,
+    }
+    if spec.fans_out:
+        count = task["_foreach_num_splits"]
+        outputs["foreach_cardinality"] = count
+        outputs["foreach_values"] = [str(i) for i in range(count)]
+    if spec.chooses:
+        outputs["next_step"] = next_steps[0]
+    if iteration is not None:
+        outputs["iterations"] = iteration
+    return outputs
+
+
+def main(environ=None):
+    environ = os.environ if environ is None else environ
+    try:
+        run_task(environ)
+    except TaskFailed as failure:
+        return failure.returncode
+    except MissingInput as missing:
+        print("metaflow-kestra: %s" % missing, file=sys.stderr)
+        return 1
+    return 0

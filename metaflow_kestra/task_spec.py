@@ -1,0 +1,193 @@
+"""What each step's Kestra task must know to find its inputs, decided at compile time.
+
+The compiler records, per step, its foreach depth and where its inputs come
+from (`TaskSpec`); at run time `input_paths` turns that into Metaflow input
+pathspecs from the task's foreach index path and a few facts read from the
+run itself (`RunState`): which candidate parents finished, a foreach's
+cardinality, a loop's last iteration. Nothing here is a template: both
+halves are plain, tested Python.
+
+Parents are grouped: a task takes one input per group, the group's member
+that ran. A static join has one group per branch; a step after a switch has
+one group with a member per case; a foreach join repeats its group for every
+item of the foreach. Group members are in graph order, so when a case skips
+straight to the convergence step the switch step itself is a member that
+always ran: the last finished member is the input (as Argo chooses too).
+"""
+
+import json
+from dataclasses import MISSING, asdict, dataclass, fields
+from typing import Optional, Tuple
+
+from . import ids
+from .pebble import inert_json
+from .structure import ForEach, Loop, Parallel, Sequence, Step, Switch, steps_in
+
+
+@dataclass(frozen=True)
+class ParentRef:
+    step: str
+    depth: int  # the parent's foreach depth: its index path is ours cut to this length
+    loop: bool = False  # a recursive step: the input is its last iteration
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    step: str
+    depth: int
+    groups: Tuple[Tuple[ParentRef, ...], ...] = ()
+    start: bool = False  # reads the run's parameters (written by `init`)
+    foreach_join: Optional[str] = None  # the foreach step whose cardinality repeats the group
+    split_index: bool = False  # a foreach body's first step: --split-index is our last index
+    loop: bool = False  # a recursive step: its iterations run inside this task
+    fans_out: bool = False  # a foreach step: reports the items of its foreach
+    chooses: bool = False  # a switch step: reports the step it chose
+
+    def to_json(self):
+        """Compact: fields at their default value are left out."""
+        data = {key: value for key, value in asdict(self).items() if value != _DEFAULTS.get(key)}
+        return inert_json(data)
+
+    @classmethod
+    def from_json(cls, text):
+        data = json.loads(text)
+        data["groups"] = tuple(
+            tuple(ParentRef(**ref) for ref in group) for group in data.get("groups", ())
+        )
+        return cls(**data)
+
+
+_DEFAULTS = {f.name: f.default for f in fields(TaskSpec) if f.default is not MISSING}
+
+
+def foreach_depths(tree, depth=0, depths=None):
+    """{step: foreach depth} for every step in the structure tree."""
+    depths = {} if depths is None else depths
+    if isinstance(tree, Step):
+        depths[tree.name] = depth
+    elif isinstance(tree, Loop):
+        depths[tree.step] = depth
+    elif isinstance(tree, Sequence):
+        for item in tree.items:
+            foreach_depths(item, depth, depths)
+    elif isinstance(tree, Parallel):
+        for branch in tree.branches:
+            foreach_depths(branch, depth, depths)
+    elif isinstance(tree, ForEach):
+        foreach_depths(tree.body, depth + 1, depths)
+    elif isinstance(tree, Switch):
+        for _, branch in tree.cases:
+            foreach_depths(branch, depth, depths)
+    return depths
+
+
+def is_loop_step(node):
+    return node.type == "split-switch" and node.name in node.switch_cases.values()
+
+
+def task_specs(graph, tree):
+    """{step: TaskSpec} for a graph and its structure tree."""
+    depths = foreach_depths(tree)
+    rank = {name: index for index, name in enumerate(steps_in(tree))}
+    return {node.name: _spec(graph, node, depths, rank) for node in graph}
+
+
+def _spec(graph, node, depths, rank):
+    def ref(name, depth=None):
+        return ParentRef(name, depths[name] if depth is None else depth, is_loop_step(graph[name]))
+
+    parents = sorted((name for name in node.in_funcs if name != node.name), key=rank.__getitem__)
+    common = dict(
+        step=node.name,
+        depth=depths[node.name],
+        split_index=any(graph[name].type == "foreach" for name in parents),
+        loop=is_loop_step(node),
+        fans_out=node.type == "foreach",
+        chooses=node.type == "split-switch",
+    )
+    if node.name == "start":
+        return TaskSpec(start=True, **common)
+    if node.type == "join" and graph[node.split_parents[-1]].type == "foreach":
+        body_depth = depths[node.name] + 1
+        return TaskSpec(
+            groups=tuple((ref(name, body_depth),) for name in parents),
+            foreach_join=node.split_parents[-1],
+            **common,
+        )
+    if node.type == "join":
+        return TaskSpec(groups=tuple((ref(name),) for name in parents), **common)
+    return TaskSpec(groups=(tuple(ref(name) for name in parents),), **common)
+
+
+class RunState:
+    """Facts about a run that only the datastore knows (implemented in `runtime`)."""
+
+    def finished(self, pathspecs):
+        """The subset of `pathspecs` whose task finished successfully."""
+        raise NotImplementedError
+
+    def num_splits(self, pathspec):
+        """The cardinality of the foreach that task `pathspec` started."""
+        raise NotImplementedError
+
+    def last_iteration(self, run_id, step, index_path):
+        """The highest finished iteration of recursive `step` at `index_path`."""
+        raise NotImplementedError
+
+
+class MissingInput(Exception):
+    """A parent task a step needs has not finished (or more than one candidate did)."""
+
+
+def input_paths(spec, run_id, index_path, state):
+    """Metaflow input pathspecs of the task of `spec` at `index_path`."""
+    index_path = tuple(index_path)
+    if len(index_path) != spec.depth:
+        raise ValueError(
+            "step %s runs at foreach depth %d, got index path %r" % (spec.step, spec.depth, index_path)
+        )
+    if spec.start:
+        return [ids.parameters_pathspec(run_id)]
+    if spec.foreach_join:
+        foreach_task = ids.pathspec(run_id, spec.foreach_join, ids.task_id_for(spec.foreach_join, index_path))
+        paths = []
+        for i in range(state.num_splits(foreach_task)):
+            paths.extend(_resolve_groups(spec, run_id, index_path + (i,), state))
+        return paths
+    return _resolve_groups(spec, run_id, index_path, state)
+
+
+def iteration_input_paths(spec, run_id, index_path, iteration, state):
+    """Inputs of iteration `iteration` (from 1) of a recursive step: the previous one's output."""
+    if iteration == 1:
+        return input_paths(spec, run_id, index_path, state)
+    previous = ids.task_id_for(spec.step, index_path, iteration - 1)
+    return [ids.pathspec(run_id, spec.step, previous)]
+
+
+def _resolve_groups(spec, run_id, index_path, state):
+    paths = []
+    for group in spec.groups:
+        candidates = [_candidate(ref, run_id, index_path, state) for ref in group]
+        candidates = [path for path in candidates if path]
+        if len(group) > 1 or any(ref.loop for ref in group):
+            ran = state.finished(candidates)
+            candidates = [path for path in candidates if path in ran]
+        if not candidates:
+            raise MissingInput(
+                "Step %s found no finished task among its parents %s in run %s. "
+                "Did an upstream task fail?"
+                % (spec.step, ", ".join(ref.step for ref in group), run_id)
+            )
+        paths.append(candidates[-1])
+    return paths
+
+
+def _candidate(ref, run_id, index_path, state):
+    path = index_path[: ref.depth]
+    if ref.loop:
+        iteration = state.last_iteration(run_id, ref.step, path)
+        if iteration is None:
+            return None
+        return ids.pathspec(run_id, ref.step, ids.task_id_for(ref.step, path, iteration))
+    return ids.pathspec(run_id, ref.step, ids.task_id_for(ref.step, path))

@@ -1,0 +1,40 @@
+"""The task-side pieces that do not need Metaflow to run a step."""
+
+import json
+
+from metaflow_kestra.flow_commands import trigger_inputs
+from metaflow_kestra.parameters import init_environment
+from metaflow_kestra.runtime import index_path_from, outputs_line
+from tests.flow_loading import load_flow
+
+
+def test_index_path_comes_from_foreach_items_outermost_first():
+    # Kestra lists parents closest first; a Switch parent has outputs but no value.
+    parents = [{"outputs": {"value": "odd"}}, {"taskrun": {"value": "2"}}, {"taskrun": {"value": "0"}}]
+    assert index_path_from(json.dumps(parents), "5") == (0, 2, 5)
+    assert index_path_from(json.dumps(parents), None) == (0, 2)
+    assert index_path_from(None, None) == ()
+
+
+def test_the_branch_wrapper_item_is_not_an_index():
+    assert index_path_from(json.dumps([{"taskrun": {"value": "3"}}]), "branch") == (3,)
+
+
+def test_outputs_use_kestras_stdout_protocol():
+    line = outputs_line({"a": [1]})
+    assert line.startswith("::") and line.endswith("::")
+    assert json.loads(line[2:-2]) == {"outputs": {"a": [1]}}
+
+
+def test_input_values_become_init_environment_variables():
+    kinds = {"text": "STRING", "n": "INT", "on": "BOOLEAN", "cfg": "JSON", "x-y": "FLOAT", "unset": "STRING"}
+    env = init_environment(kinds, {"text": "a\n{{b}}", "n": 3, "on": True, "cfg": {"k": 1}, "x-y": 2,
+                                   "unset": None})
+    assert env == {"METAFLOW_INIT_TEXT": "a\n{{b}}", "METAFLOW_INIT_N": "3", "METAFLOW_INIT_ON": "true",
+                   "METAFLOW_INIT_CFG": '{"k": 1}', "METAFLOW_INIT_X_Y": "2.0"}
+
+
+def test_trigger_options_become_kestra_input_fields():
+    flow = load_flow("params_flow")
+    fields = trigger_inputs(flow, {"text": "t", "count": 7, "flag": True, "config": {"a": 1}, "ratio": None})
+    assert fields == {"text": "t", "count": "7", "flag": "true", "config": '{"a": 1}'}
