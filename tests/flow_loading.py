@@ -28,3 +28,11 @@ def load_flow_class(name):
 
 def load_graph(name):
     return FlowGraph(load_flow_class(name))
+
+
+def load_flow(name):
+    """An instance of the sample flow with its Parameters initialized, as Metaflow's CLI leaves them."""
+    flow = load_flow_class(name)(use_cli=False)
+    for _, param in flow._get_parameters():
+        param.init()
+    return flow

@@ -1,0 +1,205 @@
+"""A Metaflow flow -> the data model of a Kestra flow (see `kestra_flow`).
+
+Recursive over the structure tree, so every nesting compiles the same way:
+
+    Step / Loop  -> a script task named after the step (a loop runs its iterations inside)
+    Parallel     -> `Parallel`, one entry per branch (a `Sequential` when a branch has several tasks)
+    ForEach      -> `ForEach` over the foreach step's reported items, `concurrencyLimit` = max workers
+    Switch       -> `Switch` on the step the switch step reports it chose
+
+Kestra keys a task's outputs inside a ForEach by the iteration values of its
+enclosing task runs, and `currentEachOutput` can only find a sibling's output
+from a direct child of a ForEach. So inside a ForEach, a branch that holds a
+ForEach or Switch is wrapped in a single-item ForEach (item "branch") instead
+of a `Sequential`: its tasks become direct children, and the runtime ignores
+that non-numeric item when it derives the index path.
+"""
+
+import re
+from dataclasses import dataclass
+
+from . import kestra_flow as k
+from .errors import KestraError
+from .parameters import kestra_inputs
+from .runtime import ENV_DEPLOYMENT, ENV_EXECUTION_ID, ENV_INPUTS, ENV_PARENTS, ENV_STEP, ENV_VALUE
+from .structure import ForEach, Loop, Parallel, Sequence, Step, Switch, UnsupportedFlow, build_structure
+from .task_spec import task_specs
+
+BRANCH_ITEM = "branch"
+DEPLOYMENT_VARIABLE = "metaflow_deployment"
+TASK_COMMAND = "-m metaflow_kestra.task"
+RESERVED_FLOW_IDS = frozenset(
+    ["pause", "resume", "force-run", "change-status", "kill", "executions", "search", "source",
+     "disable", "enable"]
+)
+_KESTRA_ID = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$")
+_NAMESPACE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
+@dataclass(frozen=True)
+class CompileOptions:
+    namespace: str = "metaflow"
+    flow_id: str = ""
+    max_workers: int = 16
+    python: str = "python"
+
+
+def default_flow_id(flow_name):
+    return flow_name.lower()
+
+
+def compile_flow(flow, graph, deployment, options):
+    """The `KestraFlow` for `flow` (a FlowSpec instance) deployed as `deployment`."""
+    flow_name = deployment.flow_name
+    flow_id = options.flow_id or default_flow_id(flow_name)
+    _check_ids(flow_name, flow_id, options, graph)
+    tree = build_structure(graph, flow_name)
+    builder = _Builder(graph, task_specs(graph, tree), deployment, options)
+    return k.KestraFlow(
+        id=flow_id,
+        namespace=options.namespace,
+        description=_docstring(flow) or "Metaflow flow %s" % flow_name,
+        labels={"metaflow-flow": flow_name},
+        inputs=kestra_inputs(flow, flow_name),
+        variables={DEPLOYMENT_VARIABLE: deployment.to_json()},
+        tasks=builder.sequence(tree, _Place()),
+    )
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where a task sits: inside some ForEach, and whether it is a direct child of one."""
+
+    in_foreach: bool = False
+    direct: bool = False
+
+
+class _Builder:
+    def __init__(self, graph, specs, deployment, options):
+        self.graph = graph
+        self.specs = specs
+        self.options = options
+        self.has_inputs = bool(deployment.parameters)
+
+    def sequence(self, seq, place):
+        tasks = []
+        for item in seq.items:
+            if isinstance(item, (Step, Loop)):
+                tasks.append(self.step_task(item.name if isinstance(item, Step) else item.step, place))
+            elif isinstance(item, Parallel):
+                tasks.append(k.ParallelTask(
+                    id="%s-branches" % item.split,
+                    tasks=[self.branch(branch, place) for branch in item.branches],
+                ))
+            elif isinstance(item, ForEach):
+                body = _Place(in_foreach=True, direct=True)
+                tasks.append(k.ForEachTask(
+                    id="%s-foreach" % item.split,
+                    values=self.output(item.split, "foreach_values", place, "toJson"),
+                    concurrency_limit=self.options.max_workers,
+                    tasks=self.sequence(item.body, body),
+                ))
+            elif isinstance(item, Switch):
+                tasks.append(k.SwitchTask(
+                    id="%s-switch" % item.step,
+                    value=self.output(item.step, "next_step", place),
+                    cases={
+                        target: self.case(item.step, target, branch, place)
+                        for target, branch in item.cases
+                    },
+                ))
+            else:
+                raise TypeError("not a structure block: %r" % (item,))
+        return tasks
+
+    def branch(self, seq, place):
+        """One branch of a Parallel: a single task, or a group that runs in order."""
+        if len(seq.items) == 1 and isinstance(seq.items[0], (Step, Loop)):
+            return self.sequence(seq, _Place(place.in_foreach, False))[0]
+        first = _first_step(seq)
+        if place.in_foreach and _reads_sibling_outputs(seq):
+            return k.ForEachTask(
+                id="%s-branch" % first, values=[BRANCH_ITEM], concurrency_limit=1,
+                tasks=self.sequence(seq, _Place(True, True)),
+            )
+        return k.SequentialTask(id="%s-branch" % first, tasks=self.sequence(seq, _Place(place.in_foreach, False)))
+
+    def case(self, switch_step, target, seq, place):
+        """The tasks of one Switch case (a case that goes straight on still needs a task)."""
+        if not seq.items:
+            return [k.LogTask(
+                id="%s-to-%s" % (switch_step, target),
+                message="Step %s chose %s: nothing to run in this case." % (switch_step, target),
+            )]
+        if place.in_foreach and _reads_sibling_outputs(seq):
+            return [k.ForEachTask(
+                id="%s-branch" % _first_step(seq), values=[BRANCH_ITEM], concurrency_limit=1,
+                tasks=self.sequence(seq, _Place(True, True)),
+            )]
+        return self.sequence(seq, _Place(place.in_foreach, False))
+
+    def output(self, step, name, place, filter_name=None):
+        """An expression for an output of `step`, a sibling of the task that reads it."""
+        if place.in_foreach and not place.direct:
+            raise AssertionError("step %s: sibling outputs are unreachable here" % step)
+        source = ("currentEachOutput(outputs.%s)" if place.in_foreach else "outputs.%s") % step
+        expression = "%s.vars.%s" % (source, name)
+        if filter_name:
+            expression += " | %s" % filter_name
+        return "{{ %s }}" % expression
+
+    def step_task(self, step, place):
+        spec = self.specs[step]
+        env = {
+            ENV_DEPLOYMENT: "{{ vars.%s }}" % DEPLOYMENT_VARIABLE,
+            ENV_STEP: spec.to_json(),
+            ENV_EXECUTION_ID: "{{ execution.id }}",
+        }
+        if place.in_foreach:
+            env[ENV_PARENTS] = "{{ parents | toJson }}"
+        if place.direct:
+            env[ENV_VALUE] = "{{ taskrun.value }}"
+        if spec.start and self.has_inputs:
+            env[ENV_INPUTS] = "{{ inputs | toJson }}"
+        return k.ScriptTask(
+            id=step,
+            description=(self.graph[step].doc or "").strip() or None,
+            env=env,
+            commands=["%s %s" % (self.options.python, TASK_COMMAND)],
+        )
+
+
+def _first_step(seq):
+    item = seq.items[0]
+    return item.name if isinstance(item, Step) else item.step
+
+
+def _reads_sibling_outputs(seq):
+    return any(isinstance(item, (ForEach, Switch)) for item in seq.items)
+
+
+def _docstring(obj):
+    doc = getattr(obj, "__doc__", None) if obj is not None else None
+    return doc.strip() if doc and doc.strip() else None
+
+
+def _check_ids(flow_name, flow_id, options, graph):
+    if not _KESTRA_ID.match(flow_id) or flow_id in RESERVED_FLOW_IDS:
+        raise KestraError(
+            "Flow %s: %r cannot be a Kestra flow id (letters, digits, '_' and '-', not one of "
+            "Kestra's reserved ids %s). Choose one with --flow-id."
+            % (flow_name, flow_id, ", ".join(sorted(RESERVED_FLOW_IDS)))
+        )
+    if not _NAMESPACE.match(options.namespace):
+        raise KestraError(
+            "Flow %s: %r is not a Kestra namespace (lowercase letters, digits, '.', '_', '-')."
+            % (flow_name, options.namespace)
+        )
+    if options.max_workers < 1:
+        raise KestraError("Flow %s: --max-workers must be at least 1." % flow_name)
+    for node in graph:
+        if not _KESTRA_ID.match(node.name):
+            raise UnsupportedFlow(
+                "Flow %s, step %s: Kestra task ids must start with a letter or digit; "
+                "rename the step." % (flow_name, node.name)
+            )

@@ -1,0 +1,108 @@
+"""The compiled Kestra flow for each shape: ids, nesting and the expressions we emit."""
+
+import pytest
+
+from metaflow_kestra import kestra_flow as k
+from metaflow_kestra.compiler import CompileOptions, compile_flow
+from metaflow_kestra.deployment import Deployment
+from metaflow_kestra.errors import KestraError
+from metaflow_kestra.parameters import parameter_kinds
+from metaflow_kestra.task_spec import TaskSpec
+from metaflow_kestra import yaml_out
+from tests.flow_loading import load_flow, load_graph
+
+SHAPES = ["linear_flow", "split_flow", "foreach_flow", "nested_foreach_flow", "split_in_foreach_flow",
+          "foreach_in_split_flow", "switch_flow", "switch_skip_flow", "switch_in_foreach_flow",
+          "recursive_flow"]
+
+
+def compiled(name, **options):
+    flow = load_flow(name)
+    deployment = Deployment(flow_name=type(flow).__name__, flow_file="/nowhere/flow.py",
+                            parameters=parameter_kinds(flow))
+    return compile_flow(flow, load_graph(name), deployment, CompileOptions(**options))
+
+
+def by_id(kestra):
+    return {task.id: task for task in k.walk_tasks(kestra.tasks)}
+
+
+@pytest.mark.parametrize("name", SHAPES)
+def test_every_step_is_one_script_task_named_after_it(name):
+    kestra = compiled(name)
+    scripts = [t for t in k.walk_tasks(kestra.tasks) if isinstance(t, k.ScriptTask)]
+    assert sorted(t.id for t in scripts) == sorted(node.name for node in load_graph(name))
+    for task in scripts:
+        assert task.commands == ["python -m metaflow_kestra.task"]
+        assert TaskSpec.from_json(task.env["METAFLOW_KESTRA_STEP"]).step == task.id
+    text = yaml_out.dump(kestra.to_dict())
+    assert yaml_out.load(text)["id"] == kestra.id
+
+
+def test_split_is_a_parallel_with_a_sequential_for_a_longer_branch():
+    tasks = by_id(compiled("foreach_in_split_flow"))
+    parallel = tasks["start-branches"]
+    assert isinstance(parallel, k.ParallelTask)
+    assert [type(t).__name__ for t in parallel.tasks] == ["SequentialTask", "ScriptTask"]
+
+
+def test_foreach_iterates_the_reported_items_up_to_max_workers():
+    foreach = by_id(compiled("foreach_flow", max_workers=3))["start-foreach"]
+    assert foreach.values == "{{ outputs.start.vars.foreach_values | toJson }}"
+    assert foreach.concurrency_limit == 3
+    square = foreach.tasks[0]
+    assert square.env["METAFLOW_KESTRA_VALUE"] == "{{ taskrun.value }}"
+    assert square.env["METAFLOW_KESTRA_PARENTS"] == "{{ parents | toJson }}"
+
+
+def test_nested_foreach_reads_the_sibling_output_of_the_current_item():
+    tasks = by_id(compiled("nested_foreach_flow"))
+    inner = [t for t in tasks.values() if isinstance(t, k.ForEachTask)][1]
+    assert inner.values.startswith("{{ currentEachOutput(outputs.")
+
+
+def test_branch_with_a_foreach_inside_a_foreach_is_wrapped_in_a_single_item_foreach():
+    # foreach -> split -> (foreach in one branch): the branch's ForEach must be a direct child.
+    from metaflow_kestra.compiler import _Builder, _Place
+    from metaflow_kestra.structure import ForEach, Sequence, Step
+
+    builder = _Builder.__new__(_Builder)
+    builder.options = CompileOptions()
+    builder.specs = {n: TaskSpec(n, 1) for n in ("a", "b", "c")}
+    builder.graph = {n: type("N", (), {"doc": ""})() for n in ("a", "b", "c")}
+    builder.has_inputs = False
+    branch = Sequence((Step("a"), ForEach("a", Sequence((Step("b"),)), "c"), Step("c")))
+    wrapped = builder.branch(branch, _Place(in_foreach=True, direct=True))
+    assert isinstance(wrapped, k.ForEachTask) and wrapped.values == ["branch"]
+    assert wrapped.tasks[1].values.startswith("{{ currentEachOutput(outputs.a)")
+    plain = builder.branch(branch, _Place())
+    assert isinstance(plain, k.SequentialTask)
+
+
+def test_switch_cases_are_the_target_steps_and_a_skipping_case_logs():
+    switch = by_id(compiled("switch_skip_flow"))["start-switch"]
+    assert switch.value == "{{ outputs.start.vars.next_step }}"
+    assert list(switch.cases) == ["after", "extra"]
+    assert isinstance(switch.cases["after"][0], k.LogTask)
+
+
+def test_recursive_step_is_one_task_that_loops():
+    tasks = by_id(compiled("recursive_flow"))
+    assert TaskSpec.from_json(tasks["loop"].env["METAFLOW_KESTRA_STEP"]).loop
+
+
+def test_parameters_become_typed_inputs():
+    [level] = compiled("switch_flow").inputs
+    assert (level.id, level.type, level.required, level.defaults) == ("level", "STRING", False, "high")
+
+
+@pytest.mark.parametrize("options,message", [
+    (dict(flow_id="kill"), "reserved"),
+    (dict(flow_id="no spaces"), "cannot be a Kestra flow id"),
+    (dict(namespace="Bad NS"), "not a Kestra namespace"),
+    (dict(max_workers=0), "at least 1"),
+])
+def test_bad_options_are_refused_with_the_flow_name(options, message):
+    with pytest.raises(KestraError, match=message) as err:
+        compiled("linear_flow", **options)
+    assert "LinearFlow" in str(err.value)
