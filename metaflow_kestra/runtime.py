@@ -10,6 +10,7 @@ this module derives the run id, task id, input paths and split index, runs
 
 import json
 import os
+import runpy
 import subprocess
 import sys
 import tempfile
@@ -104,7 +105,8 @@ class StepRunner:
             ["init", "--run-id", run_id, "--task-id", ids.PARAMETERS_TASK_ID] + self._tags(), env
         )
 
-    def step(self, step, run_id, task_id, paths, split_index=None):
+    def step(self, step, run_id, task_id, paths, split_index=None, in_process=False):
+        """Run one Metaflow task; `in_process` saves an interpreter start (once per process)."""
         with tempfile.NamedTemporaryFile("w", suffix=".inputs", delete=False) as handle:
             handle.write(",".join(paths))
         try:
@@ -115,12 +117,39 @@ class StepRunner:
             ]
             if split_index is not None:
                 args += ["--split-index", str(split_index)]
-            self._call(args + self._tags(), self.environ)
+            if in_process:
+                self._run_here(args + self._tags())
+            else:
+                self._call(args + self._tags(), self.environ)
         finally:
             os.unlink(handle.name)
 
     def _tags(self):
         return [arg for tag in self.deployment.tags for arg in ("--tag", tag)]
+
+    def _run_here(self, args):
+        """`python flow.py <args>` in this interpreter: the flow file runs as __main__."""
+        flow_file = self.deployment.flow_file
+        saved_argv, saved_path = sys.argv, list(sys.path)
+        sys.argv = [flow_file] + self.deployment.top_level_options() + args
+        sys.path.insert(0, os.path.dirname(os.path.abspath(flow_file)))
+        # Metaflow registers some pickled classes (ForeachFrame) on __main__ when
+        # first imported; the flow's own __main__ must carry them too.
+        main = sys.modules["__main__"]
+        carried = {
+            name: value for name, value in vars(main).items()
+            if isinstance(value, type) and value.__module__ == "__main__"
+        }
+        try:
+            runpy.run_path(flow_file, init_globals=carried, run_name="__main__")
+            returncode = 0
+        except SystemExit as stop:
+            returncode = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+        finally:
+            sys.argv, sys.path[:] = saved_argv, saved_path
+            sys.stdout.flush()
+        if returncode:
+            raise TaskFailed(returncode)
 
     def _call(self, args, env):
         command = [sys.executable, self.deployment.flow_file] + self.deployment.top_level_options() + args
@@ -151,7 +180,7 @@ def run_task(environ, state=None, runner=None, emit=print):
                 paths = input_paths(spec, run_id, index_path, state)
             else:
                 paths = iteration_input_paths(spec, run_id, index_path, iteration, state)
-            runner.step(spec.step, run_id, task_id, paths, split_index)
+            runner.step(spec.step, run_id, task_id, paths, split_index, in_process=not spec.loop)
         task = state.task(pathspec)
         next_steps = _next_steps(task) if spec.chooses else []
         if iteration is None or spec.step not in next_steps:
@@ -188,6 +217,8 @@ def _outputs(deployment, spec, pathspec, task, next_steps, iteration):
 
 def main(environ=None):
     environ = os.environ if environ is None else environ
+    # Metaflow reads its configuration when first imported: settle it before that.
+    environ.update(Deployment.from_json(environ[ENV_DEPLOYMENT]).environment_variables)
     try:
         run_task(environ)
     except TaskFailed as failure:

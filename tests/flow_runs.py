@@ -14,8 +14,11 @@ from metaflow_kestra.local_server.server import worker_environment
 from tests.flow_loading import flow_path
 
 _DUMP = r"""
-import json, sys
+import json, runpy, sys
+import __main__
 from metaflow import Run, namespace
+# Artifacts of classes defined in the flow file unpickle as __main__.<name>.
+vars(__main__).update(runpy.run_path(sys.argv[2], run_name="flow_module"))
 namespace(None)
 run = Run(sys.argv[1])
 out = {"successful": run.successful, "steps": {}}
@@ -58,9 +61,18 @@ class FlowWorkspace:
         self.flow_command(name, "kestra", "compile", str(target), *options)
         return target.read_text()
 
-    def artifacts(self, flow_name, run_id):
-        done = subprocess.run([sys.executable, "-c", _DUMP, "%s/%s" % (flow_name, run_id)],
+    def artifacts(self, flow_name, run_id, name=None):
+        """{successful, steps: {step: sorted [(artifact, repr)] per task}} of a run of sample `name`."""
+        name = name or _sample_name(flow_name)
+        done = subprocess.run([sys.executable, "-c", _DUMP, "%s/%s" % (flow_name, run_id), str(flow_path(name))],
                               cwd=self.root, env=self.env, capture_output=True, text=True)
         if done.returncode:
             raise AssertionError(done.stderr)
         return json.loads(done.stdout)
+
+
+def _sample_name(flow_name):
+    """tests/flows/<snake_case>.py for a flow class name: SplitInForeachFlow -> split_in_foreach_flow."""
+    import re
+
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", flow_name).lower()

@@ -24,6 +24,7 @@ SHAPES = [
     ("switch_skip_flow", "SwitchSkipFlow", [("mode", "careful")]),
     ("switch_in_foreach_flow", "SwitchInForeachFlow", []),
     ("recursive_flow", "RecursiveFlow", []),
+    ("custom_class_flow", "CustomClassFlow", []),
 ]
 _executions = itertools.count(1)
 
