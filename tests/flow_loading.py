@@ -8,10 +8,13 @@ from metaflow import FlowSpec
 from metaflow.graph import FlowGraph
 
 FLOWS_DIR = Path(__file__).with_name("flows")
+EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"
 
 
 def flow_path(name):
-    return FLOWS_DIR / ("%s.py" % name)
+    """tests/flows/<name>.py, else examples/<name>.py."""
+    sample = FLOWS_DIR / ("%s.py" % name)
+    return sample if sample.exists() else EXAMPLES_DIR / ("%s.py" % name)
 
 
 def load_flow_class(name):

@@ -25,6 +25,7 @@ SHAPES = [
     ("switch_in_foreach_flow", "SwitchInForeachFlow", []),
     ("recursive_flow", "RecursiveFlow", []),
     ("custom_class_flow", "CustomClassFlow", []),
+    ("quickstart_flow", "QuickstartFlow", [("scale", "5"), ("label", "{{ not a template }}")]),
 ]
 _executions = itertools.count(1)
 
