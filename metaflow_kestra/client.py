@@ -49,7 +49,18 @@ class KestraClient:
         return response.json()
 
     def delete_flow(self, namespace, flow_id):
-        self._request("DELETE", "flows/%s/%s" % (namespace, flow_id))
+        self._request("DELETE", "flows/%s/%s" % (namespace, flow_id), not_found=_flow_not_found(namespace, flow_id))
+
+    def flow(self, namespace, flow_id):
+        """The deployed flow's JSON (its inputs, labels, variables...)."""
+        return self._request(
+            "GET", "flows/%s/%s" % (namespace, flow_id), not_found=_flow_not_found(namespace, flow_id)
+        ).json()
+
+    def search_flows(self, namespace=None, labels=None, size=100):
+        params = [("size", size)] + ([("namespace", namespace)] if namespace else [])
+        params += [("labels", "%s:%s" % item) for item in (labels or {}).items()]
+        return self._request("GET", "flows/search", params=params).json().get("results", [])
 
     # -- executions ------------------------------------------------------
 
@@ -59,12 +70,41 @@ class KestraClient:
         params = [("labels", "%s:%s" % item) for item in (labels or {}).items()]
         response = self._request(
             "POST", "executions/%s/%s" % (namespace, flow_id),
-            files=fields or None, params=params,
+            files=fields or None, params=params, not_found=_flow_not_found(namespace, flow_id),
         )
         return response.json()
 
+    def set_labels(self, execution_id, labels):
+        """Replace the execution's labels (`labels`: {key: value})."""
+        body = [{"key": key, "value": value} for key, value in labels.items()]
+        self._request("POST", "executions/%s/labels" % execution_id, json=body,
+                      not_found=_execution_not_found(execution_id))
+
     def execution(self, execution_id):
-        return self._request("GET", "executions/%s" % execution_id).json()
+        return self._request(
+            "GET", "executions/%s" % execution_id, not_found=_execution_not_found(execution_id)
+        ).json()
+
+    def search_executions(self, namespace, flow_id, states=(), size=100):
+        """The flow's executions, newest first."""
+        params = [("namespace", namespace), ("flowId", flow_id), ("size", size), ("page", 1),
+                  ("sort", "state.startDate:desc")]
+        params += [("state", state) for state in states]
+        return self._request("GET", "executions/search", params=params).json().get("results", [])
+
+    def kill(self, execution_id):
+        self._request("DELETE", "executions/%s/kill" % execution_id,
+                      not_found=_execution_not_found(execution_id))
+
+    def restart(self, execution_id):
+        """Kestra's Restart: re-run the failed task runs of the same execution."""
+        return self._request("POST", "executions/%s/restart" % execution_id,
+                             not_found=_execution_not_found(execution_id)).json()
+
+    def logs(self, execution_id, task_id=None, min_level="INFO"):
+        params = [("minLevel", min_level)] + ([("taskId", task_id)] if task_id else [])
+        return self._request("GET", "logs/%s" % execution_id, params=params,
+                             not_found=_execution_not_found(execution_id)).json()
 
     def wait(self, execution_id, timeout=600, poll=0.5, on_update=None):
         """Poll until the execution reaches a terminal state; return its JSON."""
@@ -87,7 +127,7 @@ class KestraClient:
     def _url(self, path):
         return "%s/api/v1/%s/%s" % (self.connection.url, self.connection.tenant, path)
 
-    def _request(self, method, path, allow=(), **kwargs):
+    def _request(self, method, path, allow=(), not_found=None, **kwargs):
         url = self._url(path)
         try:
             response = self.session.request(method, url, timeout=self.timeout, **kwargs)
@@ -104,6 +144,8 @@ class KestraClient:
             )
         if response.status_code in allow or response.ok:
             return response
+        if response.status_code == 404 and not_found:
+            raise KestraApiError(not_found, response)
         if response.status_code == 401:
             raise KestraApiError(
                 "Kestra at %s rejected the credentials (HTTP 401). Check --kestra-user/"
@@ -113,6 +155,15 @@ class KestraClient:
             "Kestra answered %s %s with HTTP %d: %s"
             % (method, path, response.status_code, _error_text(response)), response
         )
+
+
+def _flow_not_found(namespace, flow_id):
+    return ("Kestra has no flow %s in namespace %s. Deploy it first with `python flow.py kestra "
+            "create` (or check --kestra-namespace / --flow-id)." % (flow_id, namespace))
+
+
+def _execution_not_found(execution_id):
+    return "Kestra has no execution %s. Check the run id (kestra-<execution id>)." % execution_id
 
 
 def _error_text(response):

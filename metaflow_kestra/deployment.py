@@ -17,6 +17,8 @@ from .pebble import inert_json
 class Deployment:
     flow_name: str
     flow_file: str
+    kestra_namespace: str = ""
+    kestra_flow_id: str = ""
     metadata: str = "local"
     environment: str = "local"
     datastore: str = "local"

@@ -1,4 +1,4 @@
-"""What `python flow.py kestra compile|create|trigger|run` do, without click.
+"""What `python flow.py kestra <command>` does, without click.
 
 The plugin CLI parses options and calls these; they build the deployment,
 compile, talk to Kestra through `KestraClient` and report for people.
@@ -9,14 +9,19 @@ import os
 import sys
 from dataclasses import dataclass
 
-from . import yaml_out
+from . import ids, yaml_out
 from .client import KestraClient
-from .compiler import compile_flow
+from .compiler import CompileOptions, compile_flow, default_flow_id
 from .connection import resolve_connection
 from .deployment import Deployment
+from .errors import KestraError
 from .parameters import BOOLEAN, JSON, parameter_kinds
+from .progress import ProgressPrinter, failed_steps
 
 FLOW_LABEL = "metaflow-flow"
+USER_LABEL = "metaflow-user"
+RUN_LABEL = "metaflow-run-id"
+TAGS_LABEL = "metaflow-tags"
 
 
 @dataclass
@@ -45,8 +50,24 @@ class FlowContext:
             datastore_root=obj.flow_datastore.datastore_root,
         )
 
+    @property
+    def steps(self):
+        return [node.name for node in self.graph]
 
-def make_deployment(context, tags=()):
+
+@dataclass
+class Target:
+    """Where the flow lives on Kestra."""
+
+    namespace: str
+    flow_id: str
+
+    @classmethod
+    def of(cls, flow_name, namespace, flow_id=None):
+        return cls(namespace, flow_id or default_flow_id(flow_name))
+
+
+def make_deployment(context, target, tags=()):
     from metaflow.util import get_username
 
     env = {"METAFLOW_USER": get_username() or "kestra"}
@@ -60,6 +81,8 @@ def make_deployment(context, tags=()):
     return Deployment(
         flow_name=context.flow_name,
         flow_file=context.flow_file,
+        kestra_namespace=target.namespace,
+        kestra_flow_id=target.flow_id,
         metadata=context.metadata_type,
         environment=context.environment_type,
         datastore=context.datastore_type,
@@ -70,10 +93,11 @@ def make_deployment(context, tags=()):
     )
 
 
-def compile_to_yaml(context, options, tags=()):
-    """(flow id, YAML text) of the Kestra flow for this Metaflow flow."""
-    kestra = compile_flow(context.flow, context.graph, make_deployment(context, tags), options)
-    return kestra.id, yaml_out.dump(kestra.to_dict())
+def compile_to_yaml(context, target, max_workers=16, tags=()):
+    """The Kestra flow for this Metaflow flow, as YAML text."""
+    options = CompileOptions(namespace=target.namespace, flow_id=target.flow_id, max_workers=max_workers)
+    kestra = compile_flow(context.flow, context.graph, make_deployment(context, target, tags), options)
+    return yaml_out.dump(kestra.to_dict())
 
 
 def write_yaml(text, destination):
@@ -84,12 +108,13 @@ def write_yaml(text, destination):
         handle.write(text)
 
 
-def deploy(context, options, connection_options, tags=()):
-    """Create or update the Kestra flow; return (client, flow id)."""
-    flow_id, text = compile_to_yaml(context, options, tags)
-    client = KestraClient(resolve_connection(**connection_options))
-    client.deploy_flow(text, options.namespace, flow_id)
-    return client, flow_id
+def client_for(connection_options):
+    return KestraClient(resolve_connection(**connection_options))
+
+
+def deploy(client, text, target):
+    """Create or update the Kestra flow."""
+    client.deploy_flow(text, target.namespace, target.flow_id)
 
 
 def trigger_inputs(flow, values):
@@ -110,29 +135,72 @@ def trigger_inputs(flow, values):
     return fields
 
 
-def start_execution(client, namespace, flow_id, flow_name, inputs):
-    execution = client.trigger(namespace, flow_id, inputs=inputs, labels={FLOW_LABEL: flow_name})
-    return execution["id"]
+def run_labels(flow_name, tags=()):
+    from metaflow.util import get_username
+
+    labels = {FLOW_LABEL: flow_name, USER_LABEL: get_username() or "unknown"}
+    if tags:
+        labels[TAGS_LABEL] = ",".join(tags)
+    return labels
 
 
-def execution_url(connection, namespace, flow_id, execution_id):
+def start_execution(client, target, flow_name, inputs, tags=()):
+    """Start an execution; return the Metaflow run id. The run id is added as a label."""
+    labels = run_labels(flow_name, tags)
+    execution_id = client.trigger(target.namespace, target.flow_id, inputs=inputs, labels=labels)["id"]
+    run_id = ids.run_id_for(execution_id)
+    labels[RUN_LABEL] = run_id
+    client.set_labels(execution_id, labels)
+    return run_id
+
+
+def execution_url(connection, target, execution_id):
     return "%s/ui/%s/executions/%s/%s/%s" % (
-        connection.url, connection.tenant, namespace, flow_id, execution_id
+        connection.url, connection.tenant, target.namespace, target.flow_id, execution_id
     )
 
 
-def follow(client, execution_id, echo, timeout):
-    """Wait for the execution, printing each task run's state changes; return the final state."""
-    seen = {}
+def follow(client, execution_id, steps, echo, timeout):
+    """Wait for the execution with live per-step progress; show failed steps' logs. Return its state."""
+    execution = client.wait(execution_id, timeout=timeout, on_update=ProgressPrinter(steps, echo))
+    state = execution["state"]["current"]
+    if state != "SUCCESS":
+        for step in failed_steps(execution, set(steps)):
+            echo("--- logs of failed step %s ---" % step)
+            for line in format_logs(client.logs(execution_id, task_id=step))[-40:]:
+                echo(line)
+    return state
 
-    def on_update(execution):
-        for run in execution.get("taskRunList") or []:
-            key = (run["taskId"], run.get("value"))
-            state = run["state"]["current"]
-            if seen.get(key) != state:
-                seen[key] = state
-                label = run["taskId"] if run.get("value") is None else "%s[%s]" % key
-                echo("  %-40s %s" % (label, state))
 
-    execution = client.wait(execution_id, timeout=timeout, on_update=on_update)
+def format_logs(entries):
+    return ["%s %-5s [%s] %s" % (e.get("timestamp", "")[:19], e.get("level", ""), e.get("taskId", ""),
+                                 e.get("message", "")) for e in entries]
+
+
+def execution_of(run_id):
+    try:
+        return ids.execution_id_of(run_id)
+    except KestraError:
+        raise KestraError(
+            "%s is not a run started by Kestra: metaflow-kestra run ids look like kestra-<execution id>."
+            % run_id
+        )
+
+
+def run_state(execution):
     return execution["state"]["current"]
+
+
+def describe_execution(execution, flow_name):
+    state = execution["state"]
+    return "%s/%s  %-9s started %s  ended %s" % (
+        flow_name, ids.run_id_for(execution["id"]), state["current"],
+        (state.get("startDate") or "-")[:19], (state.get("endDate") or "-")[:19],
+    )
+
+
+STATE_FILTERS = {
+    "running": ["CREATED", "QUEUED", "RUNNING", "PAUSED", "RESTARTED", "KILLING"],
+    "succeeded": ["SUCCESS"],
+    "failed": ["FAILED", "KILLED", "CANCELLED"],
+}

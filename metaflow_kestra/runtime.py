@@ -28,6 +28,10 @@ ENV_VALUE = "METAFLOW_KESTRA_VALUE"
 ENV_INPUTS = "METAFLOW_KESTRA_INPUTS"
 
 
+class TaskRefused(Exception):
+    """The task cannot run as asked; the message says why and what to do."""
+
+
 class TaskFailed(Exception):
     """The step (or init) exited non-zero; its own output already says why."""
 
@@ -85,6 +89,15 @@ class DatastoreRunState(RunState):
         ]
         return max(iterations) if iterations else None
 
+    def next_attempt(self, pathspec):
+        """0 for a task never started, else one more than its latest attempt.
+
+        A Kestra Restart (or retry) of a task therefore runs a new attempt of the
+        same Metaflow task, and the client shows every attempt.
+        """
+        started = self.store.get_task_datastores(pathspecs=[pathspec], allow_not_done=True)
+        return max((ds.attempt + 1 for ds in started), default=0)
+
     def task(self, pathspec):
         run_id, step, task_id = pathspec.split("/")
         return self.store.get_task_datastore(run_id, step, task_id)
@@ -93,8 +106,9 @@ class DatastoreRunState(RunState):
 class StepRunner:
     """Runs Metaflow commands for one deployment, with the interpreter running us."""
 
-    def __init__(self, deployment, environ):
+    def __init__(self, deployment, environ, execution_id=None):
         self.deployment = deployment
+        self.execution_id = execution_id
         self.environ = dict(environ)
         self.environ.update(deployment.environment_variables)
 
@@ -105,14 +119,14 @@ class StepRunner:
             ["init", "--run-id", run_id, "--task-id", ids.PARAMETERS_TASK_ID] + self._tags(), env
         )
 
-    def step(self, step, run_id, task_id, paths, split_index=None, in_process=False):
+    def step(self, step, run_id, task_id, paths, split_index=None, in_process=False, attempt=0):
         """Run one Metaflow task; `in_process` saves an interpreter start (once per process)."""
         with tempfile.NamedTemporaryFile("w", suffix=".inputs", delete=False) as handle:
             handle.write(",".join(paths))
         try:
             args = [
                 "step", step, "--run-id", run_id, "--task-id", task_id,
-                "--retry-count", "0", "--max-user-code-retries", "0",
+                "--retry-count", str(attempt), "--max-user-code-retries", "0",
                 "--input-paths-filename", handle.name,
             ]
             if split_index is not None:
@@ -125,7 +139,16 @@ class StepRunner:
             os.unlink(handle.name)
 
     def _tags(self):
-        return [arg for tag in self.deployment.tags for arg in ("--tag", tag)]
+        return [arg for tag in self.tags() for arg in ("--tag", tag)]
+
+    def tags(self):
+        """The deployment's tags, and tags naming the Kestra flow and execution (findable both ways)."""
+        tags = list(self.deployment.tags)
+        if self.deployment.kestra_flow_id:
+            tags.append("kestra-flow:%s.%s" % (self.deployment.kestra_namespace, self.deployment.kestra_flow_id))
+        if self.execution_id:
+            tags.append("kestra-execution:%s" % self.execution_id)
+        return tags
 
     def _run_here(self, args):
         """`python flow.py <args>` in this interpreter: the flow file runs as __main__."""
@@ -165,7 +188,7 @@ def run_task(environ, state=None, runner=None, emit=print):
     run_id = ids.run_id_for(environ[ENV_EXECUTION_ID])
     index_path = index_path_from(environ.get(ENV_PARENTS), environ.get(ENV_VALUE))
     state = state or DatastoreRunState(deployment)
-    runner = runner or StepRunner(deployment, environ)
+    runner = runner or StepRunner(deployment, environ, environ[ENV_EXECUTION_ID])
 
     if spec.start and not state.finished([ids.parameters_pathspec(run_id)]):
         runner.init(run_id, json.loads(environ.get(ENV_INPUTS) or "{}"))
@@ -180,7 +203,8 @@ def run_task(environ, state=None, runner=None, emit=print):
                 paths = input_paths(spec, run_id, index_path, state)
             else:
                 paths = iteration_input_paths(spec, run_id, index_path, iteration, state)
-            runner.step(spec.step, run_id, task_id, paths, split_index, in_process=not spec.loop)
+            runner.step(spec.step, run_id, task_id, paths, split_index, in_process=not spec.loop,
+                        attempt=_attempt(state, pathspec))
         task = state.task(pathspec)
         next_steps = _next_steps(task) if spec.chooses else []
         if iteration is None or spec.step not in next_steps:
@@ -188,6 +212,19 @@ def run_task(environ, state=None, runner=None, emit=print):
         iteration += 1
 
     emit(outputs_line(_outputs(deployment, spec, pathspec, task, next_steps, iteration)))
+
+
+def _attempt(state, pathspec):
+    from metaflow.metaflow_config import MAX_ATTEMPTS
+
+    attempt = state.next_attempt(pathspec)
+    if attempt >= MAX_ATTEMPTS:
+        raise TaskRefused(
+            "Task %s has already used Metaflow's %d attempts, so it cannot run again in this "
+            "run. Start a new run, or resume this one with `python flow.py kestra resume`."
+            % (pathspec, MAX_ATTEMPTS)
+        )
+    return attempt
 
 
 def _next_steps(task):
@@ -223,7 +260,7 @@ def main(environ=None):
         run_task(environ)
     except TaskFailed as failure:
         return failure.returncode
-    except MissingInput as missing:
-        print("metaflow-kestra: %s" % missing, file=sys.stderr)
+    except (MissingInput, TaskRefused) as problem:
+        print("metaflow-kestra: %s" % problem, file=sys.stderr)
         return 1
     return 0

@@ -1,6 +1,7 @@
 """`python flow.py kestra ...`: the flow-level commands (thin; logic lives in metaflow_kestra)."""
 
 import functools
+import json
 import sys
 
 from metaflow import parameters
@@ -10,7 +11,7 @@ DEFAULT_NAMESPACE = "metaflow"
 
 
 def _reports_errors(command):
-    """A KestraError (or a Metaflow error) becomes one readable message and exit code 1."""
+    """A KestraError becomes one readable message and exit code 1."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
@@ -42,28 +43,27 @@ def cli():
 @click.pass_obj
 def kestra(obj, kestra_host, kestra_user, kestra_password, kestra_token, kestra_tenant,
            kestra_namespace, flow_id):
+    from metaflow_kestra.flow_commands import Target
+
     # Metaflow's own graph checks first, as every scheduler integration does.
     obj.check(obj.graph, obj.flow, obj.environment, pylint=obj.pylint)
     obj.kestra_connection = dict(
         host=kestra_host, username=kestra_user, password=kestra_password,
         token=kestra_token, tenant=kestra_tenant,
     )
-    obj.kestra_namespace = kestra_namespace
-    obj.kestra_flow_id = flow_id
+    obj.kestra_target = Target.of(obj.flow.name, kestra_namespace, flow_id)
 
 
-def _compile_options(obj, max_workers):
-    from metaflow_kestra.compiler import CompileOptions
+def _context(obj):
+    from metaflow_kestra.flow_commands import FlowContext
 
-    return CompileOptions(
-        namespace=obj.kestra_namespace, flow_id=obj.kestra_flow_id or "", max_workers=max_workers,
-    )
+    return FlowContext.from_obj(obj)
 
 
-def _flow_id(obj):
-    from metaflow_kestra.compiler import default_flow_id
+def _client(obj):
+    from metaflow_kestra.flow_commands import client_for
 
-    return obj.kestra_flow_id or default_flow_id(obj.flow.name)
+    return client_for(obj.kestra_connection)
 
 
 max_workers_option = click.option(
@@ -78,12 +78,17 @@ run_id_file_option = click.option(
 )
 wait_option = click.option(
     "--wait/--no-wait", default=False, show_default=True,
-    help="Follow the execution and exit 0 only if it succeeds.",
+    help="Follow the execution with live progress and exit 0 only if it succeeds.",
 )
 timeout_option = click.option(
     "--wait-timeout", default=3600, show_default=True, type=int,
     help="With --wait, give up after this many seconds.",
 )
+attribute_file_option = click.option(
+    "--deployer-attribute-file", default=None, type=str, hidden=True,
+    help="Write deployment attributes here (used by Metaflow's Deployer API).",
+)
+run_id_option = click.option("--run-id", required=True, help="Metaflow run id (kestra-<execution id>).")
 
 
 @kestra.command(help="Write the Kestra flow for this Metaflow flow (default <flow-id>.yaml; '-' for stdout).")
@@ -93,33 +98,55 @@ timeout_option = click.option(
 @click.pass_obj
 @_reports_errors
 def compile(obj, file, max_workers, tags):
-    from metaflow_kestra.flow_commands import FlowContext, compile_to_yaml, write_yaml
+    from metaflow_kestra.flow_commands import compile_to_yaml, write_yaml
 
-    flow_id, text = compile_to_yaml(FlowContext.from_obj(obj), _compile_options(obj, max_workers), tags or ())
-    destination = file or "%s.yaml" % flow_id
+    text = compile_to_yaml(_context(obj), obj.kestra_target, max_workers, tags or ())
+    destination = file or "%s.yaml" % obj.kestra_target.flow_id
     write_yaml(text, destination)
     if destination != "-":
-        obj.echo("Wrote Kestra flow *%s* to %s." % (flow_id, destination))
+        obj.echo("Wrote Kestra flow *%s* to %s." % (obj.kestra_target.flow_id, destination))
 
 
 @kestra.command(help="Deploy this flow to Kestra (create it, or update it in place).")
 @max_workers_option
 @tag_option
+@click.option("--only-json", is_flag=True, default=False,
+              help="Print the generated Kestra flow (YAML) instead of deploying it.")
+@attribute_file_option
 @click.pass_obj
 @_reports_errors
-def create(obj, max_workers, tags):
-    _deploy(obj, max_workers, tags)
+def create(obj, max_workers, tags, only_json, deployer_attribute_file):
+    from metaflow_kestra.flow_commands import compile_to_yaml
+
+    text = compile_to_yaml(_context(obj), obj.kestra_target, max_workers, tags or ())
+    if only_json:
+        sys.stdout.write(text)
+    else:
+        _deploy(obj, text)
+    _write_attributes(deployer_attribute_file, obj, additional_info={"flow_yaml": text} if only_json else None)
 
 
-def _deploy(obj, max_workers, tags):
-    from metaflow_kestra.flow_commands import FlowContext, deploy
+def _deploy(obj, text):
+    from metaflow_kestra.flow_commands import deploy
 
-    client, flow_id = deploy(
-        FlowContext.from_obj(obj), _compile_options(obj, max_workers), obj.kestra_connection, tags or (),
-    )
+    client = _client(obj)
+    deploy(client, text, obj.kestra_target)
     obj.echo("Deployed *%s* to Kestra namespace *%s* at %s."
-             % (flow_id, obj.kestra_namespace, client.connection.url))
-    return client, flow_id
+             % (obj.kestra_target.flow_id, obj.kestra_target.namespace, client.connection.url))
+    return client
+
+
+def _write_attributes(path, obj, pathspec=None, additional_info=None):
+    if not path:
+        return
+    payload = {"name": "%s/%s" % (obj.kestra_target.namespace, obj.kestra_target.flow_id),
+               "flow_name": obj.flow.name, "metadata": obj.metadata.metadata_str()}
+    if pathspec:
+        payload["pathspec"] = pathspec
+    if additional_info is not None:
+        payload["additional_info"] = additional_info
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(payload, handle)
 
 
 @parameters.add_custom_parameters(deploy_mode=False)
@@ -127,14 +154,12 @@ def _deploy(obj, max_workers, tags):
 @run_id_file_option
 @wait_option
 @timeout_option
+@tag_option
+@attribute_file_option
 @click.pass_obj
 @_reports_errors
-def trigger(obj, run_id_file, wait, wait_timeout, **kwargs):
-    from metaflow_kestra.client import KestraClient
-    from metaflow_kestra.connection import resolve_connection
-
-    client = KestraClient(resolve_connection(**obj.kestra_connection))
-    _start(obj, client, _flow_id(obj), run_id_file, wait, wait_timeout, kwargs)
+def trigger(obj, run_id_file, wait, wait_timeout, tags, deployer_attribute_file, **kwargs):
+    _start(obj, _client(obj), run_id_file, wait, wait_timeout, tags or (), deployer_attribute_file, kwargs)
 
 
 @parameters.add_custom_parameters(deploy_mode=False)
@@ -144,29 +169,103 @@ def trigger(obj, run_id_file, wait, wait_timeout, **kwargs):
 @run_id_file_option
 @wait_option
 @timeout_option
+@attribute_file_option
 @click.pass_obj
 @_reports_errors
-def run(obj, max_workers, tags, run_id_file, wait, wait_timeout, **kwargs):
-    client, flow_id = _deploy(obj, max_workers, tags)
-    _start(obj, client, flow_id, run_id_file, wait, wait_timeout, kwargs)
+def run(obj, max_workers, tags, run_id_file, wait, wait_timeout, deployer_attribute_file, **kwargs):
+    from metaflow_kestra.flow_commands import compile_to_yaml
+
+    client = _deploy(obj, compile_to_yaml(_context(obj), obj.kestra_target, max_workers, tags or ()))
+    _start(obj, client, run_id_file, wait, wait_timeout, tags or (), deployer_attribute_file, kwargs)
 
 
-def _start(obj, client, flow_id, run_id_file, wait, wait_timeout, values):
+def _start(obj, client, run_id_file, wait, wait_timeout, tags, attribute_file, values):
     from metaflow_kestra import ids
     from metaflow_kestra.flow_commands import execution_url, follow, start_execution, trigger_inputs
 
-    namespace = obj.kestra_namespace
-    execution_id = start_execution(client, namespace, flow_id, obj.flow.name, trigger_inputs(obj.flow, values))
-    run_id = ids.run_id_for(execution_id)
+    target = obj.kestra_target
+    run_id = start_execution(client, target, obj.flow.name, trigger_inputs(obj.flow, values), tags)
+    execution_id = ids.execution_id_of(run_id)
     if run_id_file:
         with open(run_id_file, "w") as handle:
             handle.write(run_id)
-    url = execution_url(client.connection, namespace, flow_id, execution_id)
-    obj.echo("Started Kestra execution *%s*: Metaflow run *%s/%s*." % (execution_id, obj.flow.name, run_id))
+    pathspec = "%s/%s" % (obj.flow.name, run_id)
+    _write_attributes(attribute_file, obj, pathspec=pathspec)
+    url = execution_url(client.connection, target, execution_id)
+    obj.echo("Started Kestra execution *%s*: Metaflow run *%s*." % (execution_id, pathspec))
     obj.echo("Kestra UI: %s" % url)
     if not wait:
         return
-    state = follow(client, execution_id, obj.echo_always, wait_timeout)
-    obj.echo("Execution %s ended %s. Metaflow run: %s/%s" % (execution_id, state, obj.flow.name, run_id))
+    state = follow(client, execution_id, [node.name for node in obj.graph], obj.echo_always, wait_timeout)
+    obj.echo_always("Execution %s ended %s. Metaflow run: %s  Kestra UI: %s" % (execution_id, state, pathspec, url))
     if state != "SUCCESS":
         sys.exit(1)
+
+
+@kestra.command(help="Show the state of a run on Kestra.")
+@run_id_option
+@click.pass_obj
+@_reports_errors
+def status(obj, run_id):
+    from metaflow_kestra.flow_commands import describe_execution, execution_of
+
+    execution_id = execution_of(run_id)
+    execution = _client(obj).execution(execution_id)
+    obj.echo_always(describe_execution(execution, obj.flow.name))
+
+
+@kestra.command("list-runs", help="List this flow's runs on Kestra, newest first.")
+@click.option("--running", "states", flag_value="running", help="Only runs not finished yet.")
+@click.option("--succeeded", "states", flag_value="succeeded", help="Only successful runs.")
+@click.option("--failed", "states", flag_value="failed", help="Only failed or killed runs.")
+@click.pass_obj
+@_reports_errors
+def list_runs(obj, states):
+    from metaflow_kestra.flow_commands import STATE_FILTERS, describe_execution
+
+    target = obj.kestra_target
+    executions = _client(obj).search_executions(target.namespace, target.flow_id, STATE_FILTERS.get(states, ()))
+    if not executions:
+        obj.echo("No %sruns of *%s* on Kestra." % ("%s " % states if states else "", target.flow_id))
+    for execution in executions:
+        obj.echo_always(describe_execution(execution, obj.flow.name))
+
+
+@kestra.command(help="Kill a run's Kestra execution (the Metaflow run will not be successful).")
+@run_id_option
+@click.pass_obj
+@_reports_errors
+def terminate(obj, run_id):
+    from metaflow_kestra.flow_commands import execution_of
+
+    execution_id = execution_of(run_id)
+    _client(obj).kill(execution_id)
+    obj.echo("Asked Kestra to kill the execution of run *%s*." % run_id)
+
+
+@kestra.command(help="Remove this flow from Kestra.")
+@click.pass_obj
+@_reports_errors
+def delete(obj):
+    target = obj.kestra_target
+    _client(obj).delete_flow(target.namespace, target.flow_id)
+    obj.echo("Deleted *%s* from Kestra namespace *%s*." % (target.flow_id, target.namespace))
+
+
+@kestra.command(help="Print Kestra's logs of a run, grouped by step.")
+@run_id_option
+@click.option("--step", default=None, help="Only this step's logs.")
+@click.pass_obj
+@_reports_errors
+def logs(obj, run_id, step):
+    from metaflow_kestra.flow_commands import execution_of, format_logs
+
+    execution_id = execution_of(run_id)
+    entries = _client(obj).logs(execution_id, task_id=step)
+    steps = [node.name for node in obj.graph] if step is None else [step]
+    for name in steps:
+        lines = format_logs([e for e in entries if e.get("taskId") == name])
+        if lines:
+            obj.echo_always("--- %s ---" % name)
+            for line in lines:
+                obj.echo_always(line)

@@ -1,0 +1,59 @@
+"""What `--wait` prints while an execution runs: per step, how many tasks are done.
+
+Pure functions of Kestra's execution JSON, so they are tested without a
+server: a step task inside a ForEach has one task run per item, shown as
+`score  12/20 done, 3 running`.
+"""
+
+from collections import Counter, OrderedDict
+
+DONE_STATES = frozenset(["SUCCESS", "WARNING", "SKIPPED"])
+FAILED_STATES = frozenset(["FAILED", "KILLED", "CANCELLED"])
+
+
+def step_summaries(execution, steps):
+    """{step: summary text} for the steps (Kestra task ids) that have task runs."""
+    counts = OrderedDict()
+    for run in execution.get("taskRunList") or []:
+        if run["taskId"] in steps:
+            counts.setdefault(run["taskId"], Counter())[run["state"]["current"]] += 1
+    return {step: _summary(counter) for step, counter in counts.items()}
+
+
+def _summary(counter):
+    total = sum(counter.values())
+    done = sum(n for state, n in counter.items() if state in DONE_STATES)
+    failed = sum(n for state, n in counter.items() if state in FAILED_STATES)
+    running = total - done - failed
+    if total == 1:
+        return "failed" if failed else "done" if done else "running"
+    parts = ["%d/%d done" % (done, total)]
+    if running:
+        parts.append("%d running" % running)
+    if failed:
+        parts.append("%d failed" % failed)
+    return ", ".join(parts)
+
+
+def failed_steps(execution, steps):
+    """Task ids of the steps with a failed task run, in the order they ran."""
+    failed = OrderedDict()
+    for run in execution.get("taskRunList") or []:
+        if run["taskId"] in steps and run["state"]["current"] in FAILED_STATES:
+            failed[run["taskId"]] = True
+    return list(failed)
+
+
+class ProgressPrinter:
+    """Prints each step's summary when it changes."""
+
+    def __init__(self, steps, echo):
+        self.steps = set(steps)
+        self.echo = echo
+        self.shown = {}
+
+    def __call__(self, execution):
+        for step, summary in step_summaries(execution, self.steps).items():
+            if self.shown.get(step) != summary:
+                self.shown[step] = summary
+                self.echo("  %-32s %s" % (step, summary))
