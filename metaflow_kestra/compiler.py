@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from . import kestra_flow as k
 from .errors import KestraError
 from .parameters import kestra_inputs
-from .runtime import ENV_DEPLOYMENT, ENV_EXECUTION_ID, ENV_INPUTS, ENV_PARENTS, ENV_STEP, ENV_VALUE
+from .runtime import (
+    ENV_DEPLOYMENT, ENV_EXECUTION_ID, ENV_INPUTS, ENV_LABELS, ENV_PARENTS, ENV_STEP, ENV_VALUE,
+)
 from .structure import ForEach, Loop, Parallel, Sequence, Step, Switch, UnsupportedFlow, build_structure
 from .task_spec import task_specs
 
@@ -154,6 +156,7 @@ class _Builder:
             ENV_DEPLOYMENT: "{{ vars.%s }}" % DEPLOYMENT_VARIABLE,
             ENV_STEP: spec.to_json(),
             ENV_EXECUTION_ID: "{{ execution.id }}",
+            ENV_LABELS: "{{ labels | toJson }}",
         }
         if place.in_foreach:
             env[ENV_PARENTS] = "{{ parents | toJson }}"

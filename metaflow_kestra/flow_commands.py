@@ -144,9 +144,10 @@ def run_labels(flow_name, tags=()):
     return labels
 
 
-def start_execution(client, target, flow_name, inputs, tags=()):
+def start_execution(client, target, flow_name, inputs, tags=(), extra_labels=None):
     """Start an execution; return the Metaflow run id. The run id is added as a label."""
     labels = run_labels(flow_name, tags)
+    labels.update(extra_labels or {})
     execution_id = client.trigger(target.namespace, target.flow_id, inputs=inputs, labels=labels)["id"]
     run_id = ids.run_id_for(execution_id)
     labels[RUN_LABEL] = run_id
@@ -204,3 +205,42 @@ STATE_FILTERS = {
     "succeeded": ["SUCCESS"],
     "failed": ["FAILED", "KILLED", "CANCELLED"],
 }
+
+
+def descendants(graph, step):
+    """`step` and every step after it (what `resume --step` runs again)."""
+    seen, todo = [], [step]
+    while todo:
+        name = todo.pop(0)
+        if name not in seen:
+            seen.append(name)
+            todo.extend(graph[name].out_funcs)
+    return seen
+
+
+def resume_execution(client, target, context, origin_run_id, step=None, tags=()):
+    """Start an execution that clones the origin run's finished tasks (all but `step` and after)."""
+    from .runtime import ORIGIN_LABEL, RERUN_LABEL
+
+    origin = client.execution(execution_of(origin_run_id))
+    if (origin.get("namespace"), origin.get("flowId")) != (target.namespace, target.flow_id):
+        raise KestraError(
+            "Run %s belongs to Kestra flow %s.%s, not %s.%s." % (
+                origin_run_id, origin.get("namespace"), origin.get("flowId"), target.namespace, target.flow_id)
+        )
+    if step is not None and step not in [node.name for node in context.graph]:
+        raise KestraError("Flow %s has no step %r to resume from." % (context.flow_name, step))
+    inputs = {name: _input_field(value) for name, value in (origin.get("inputs") or {}).items()
+              if value is not None}
+    extra = {ORIGIN_LABEL: origin_run_id}
+    if step is not None:
+        extra[RERUN_LABEL] = ",".join(descendants(context.graph, step))
+    return start_execution(client, target, context.flow_name, inputs, tags, extra_labels=extra)
+
+
+def _input_field(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)

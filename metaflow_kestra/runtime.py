@@ -26,6 +26,9 @@ ENV_EXECUTION_ID = "METAFLOW_KESTRA_EXECUTION_ID"
 ENV_PARENTS = "METAFLOW_KESTRA_PARENTS"
 ENV_VALUE = "METAFLOW_KESTRA_VALUE"
 ENV_INPUTS = "METAFLOW_KESTRA_INPUTS"
+ENV_LABELS = "METAFLOW_KESTRA_LABELS"
+ORIGIN_LABEL = "metaflow-origin-run-id"
+RERUN_LABEL = "metaflow-rerun-steps"
 
 
 class TaskRefused(Exception):
@@ -55,6 +58,35 @@ def index_path_from(parents_json, own_value):
     if own_value:
         values.append(own_value)
     return tuple(int(value) for value in values if value.isdigit())
+
+
+class Resume:
+    """A resumed run (Metaflow's clone semantics): which origin, and which steps must run again.
+
+    Read from the execution's labels, which `kestra resume` sets. A task clones
+    its origin twin (same task id: ids are derived) when the twin finished and
+    its step is not to be rerun; everything else runs.
+    """
+
+    def __init__(self, origin_run_id=None, rerun_steps=()):
+        self.origin_run_id = origin_run_id
+        self.rerun_steps = frozenset(rerun_steps)
+
+    @classmethod
+    def from_labels(cls, labels_json):
+        labels = json.loads(labels_json) if labels_json else {}
+        if isinstance(labels, list):  # [{key, value}] form
+            labels = {label["key"]: label["value"] for label in labels}
+        origin = labels.get(ORIGIN_LABEL) or None
+        rerun = [step for step in (labels.get(RERUN_LABEL) or "").split(",") if step]
+        return cls(origin, rerun)
+
+    def origin_twin(self, step, task_id, state):
+        """The origin task to clone for `step`/`task_id`, or None to run it."""
+        if not self.origin_run_id or step in self.rerun_steps:
+            return None
+        twin = ids.pathspec(self.origin_run_id, step, task_id)
+        return twin if state.finished([twin]) else None
 
 
 def outputs_line(outputs):
@@ -138,6 +170,20 @@ class StepRunner:
         finally:
             os.unlink(handle.name)
 
+    def clone(self, step, run_id, task_id, paths, origin, attempt=0):
+        """Copy the finished origin task into this run (Metaflow's `step --clone-only`)."""
+        with tempfile.NamedTemporaryFile("w", suffix=".inputs", delete=False) as handle:
+            handle.write(",".join(paths))
+        try:
+            self._call([
+                "step", step, "--run-id", run_id, "--task-id", task_id, "--retry-count", str(attempt),
+                "--input-paths-filename", handle.name,
+                "--clone-only", origin, "--clone-run-id", origin.split("/")[0],
+            ] + self._tags(), self.environ)
+        finally:
+            os.unlink(handle.name)
+        print("metaflow-kestra: cloned %s/%s from %s (resume)." % (run_id, task_id, origin), flush=True)
+
     def _tags(self):
         return [arg for tag in self.tags() for arg in ("--tag", tag)]
 
@@ -189,6 +235,7 @@ def run_task(environ, state=None, runner=None, emit=print):
     index_path = index_path_from(environ.get(ENV_PARENTS), environ.get(ENV_VALUE))
     state = state or DatastoreRunState(deployment)
     runner = runner or StepRunner(deployment, environ, environ[ENV_EXECUTION_ID])
+    resume = Resume.from_labels(environ.get(ENV_LABELS))
 
     if spec.start and not state.finished([ids.parameters_pathspec(run_id)]):
         runner.init(run_id, json.loads(environ.get(ENV_INPUTS) or "{}"))
@@ -203,8 +250,12 @@ def run_task(environ, state=None, runner=None, emit=print):
                 paths = input_paths(spec, run_id, index_path, state)
             else:
                 paths = iteration_input_paths(spec, run_id, index_path, iteration, state)
-            runner.step(spec.step, run_id, task_id, paths, split_index, in_process=not spec.loop,
-                        attempt=_attempt(state, pathspec))
+            twin = resume.origin_twin(spec.step, task_id, state)
+            if twin:
+                runner.clone(spec.step, run_id, task_id, paths, twin, attempt=_attempt(state, pathspec))
+            else:
+                runner.step(spec.step, run_id, task_id, paths, split_index, in_process=not spec.loop,
+                            attempt=_attempt(state, pathspec))
         task = state.task(pathspec)
         next_steps = _next_steps(task) if spec.chooses else []
         if iteration is None or spec.step not in next_steps:

@@ -38,9 +38,11 @@ class TaskRun:
 
 
 class StandinEngine:
-    def __init__(self, flow_yaml, execution_id, inputs=None, environ=None):
+    def __init__(self, flow_yaml, execution_id, inputs=None, environ=None, labels=None):
         self.flow = yaml.safe_load(flow_yaml)
         self.execution_id = execution_id
+        # Kestra copies the flow's labels onto each execution, then adds the trigger's.
+        self.labels = dict(self.flow.get("labels") or {}, **(labels or {}))
         self.inputs = self._inputs_with_defaults(inputs or {})
         self.environ = dict(os.environ if environ is None else environ)
         self.task_runs = []
@@ -195,6 +197,8 @@ class StandinEngine:
             return self.parents(run)
         if expression == "inputs":
             return self.inputs
+        if expression == "labels":
+            return self.labels
         literal = re.fullmatch(r"'((?:[^'\\]|\\.)*)'", expression)
         if literal:
             return re.sub(r"\\(.)", r"\1", literal.group(1))

@@ -119,11 +119,12 @@ def create(obj, max_workers, tags, only_json, deployer_attribute_file):
     from metaflow_kestra.flow_commands import compile_to_yaml
 
     text = compile_to_yaml(_context(obj), obj.kestra_target, max_workers, tags or ())
+    # Written before deploying, as Argo does: the Deployer API reads it from a pipe.
+    _write_attributes(deployer_attribute_file, obj, additional_info={"flow_yaml": text} if only_json else None)
     if only_json:
         sys.stdout.write(text)
     else:
         _deploy(obj, text)
-    _write_attributes(deployer_attribute_file, obj, additional_info={"flow_yaml": text} if only_json else None)
 
 
 def _deploy(obj, text):
@@ -179,12 +180,38 @@ def run(obj, max_workers, tags, run_id_file, wait, wait_timeout, deployer_attrib
     _start(obj, client, run_id_file, wait, wait_timeout, tags or (), deployer_attribute_file, kwargs)
 
 
+@kestra.command(help="Start a run that reuses the finished tasks of a failed run and runs the rest.")
+@click.option("--clone-run-id", "--origin-run-id", "origin_run_id", required=True,
+              help="The run to resume (kestra-<execution id>).")
+@click.option("--step", default=None, help="Run this step and all after it again, even if they finished.")
+@run_id_file_option
+@wait_option
+@timeout_option
+@tag_option
+@attribute_file_option
+@click.pass_obj
+@_reports_errors
+def resume(obj, origin_run_id, step, run_id_file, wait, wait_timeout, tags, deployer_attribute_file):
+    from metaflow_kestra.flow_commands import resume_execution
+
+    client = _client(obj)
+    run_id = resume_execution(client, obj.kestra_target, _context(obj), origin_run_id, step, tags or ())
+    obj.echo("Resuming run *%s*: finished tasks are cloned, the rest runs again." % origin_run_id)
+    _follow_started(obj, client, run_id, run_id_file, wait, wait_timeout, deployer_attribute_file)
+
+
 def _start(obj, client, run_id_file, wait, wait_timeout, tags, attribute_file, values):
+    from metaflow_kestra.flow_commands import start_execution, trigger_inputs
+
+    run_id = start_execution(client, obj.kestra_target, obj.flow.name, trigger_inputs(obj.flow, values), tags)
+    _follow_started(obj, client, run_id, run_id_file, wait, wait_timeout, attribute_file)
+
+
+def _follow_started(obj, client, run_id, run_id_file, wait, wait_timeout, attribute_file):
     from metaflow_kestra import ids
-    from metaflow_kestra.flow_commands import execution_url, follow, start_execution, trigger_inputs
+    from metaflow_kestra.flow_commands import execution_url, follow
 
     target = obj.kestra_target
-    run_id = start_execution(client, target, obj.flow.name, trigger_inputs(obj.flow, values), tags)
     execution_id = ids.execution_id_of(run_id)
     if run_id_file:
         with open(run_id_file, "w") as handle:

@@ -1,0 +1,59 @@
+"""Metaflow's Deployer API for Kestra: `Deployer("flow.py").kestra(...).create()`.
+
+Imports only `deployer_impl` at module level (importing `metaflow.runner.deployer`
+here would be circular); the deployed-flow objects live in their own module.
+"""
+
+from typing import Any, ClassVar, Dict, Optional
+
+from metaflow.runner.deployer_impl import DeployerImpl
+
+
+class KestraDeployer(DeployerImpl):
+    """Deployer for Kestra.
+
+    Parameters (the options of `python flow.py kestra`)
+    ----------
+    kestra_host, kestra_user, kestra_password, kestra_token, kestra_tenant : str, optional
+        Which Kestra server and credentials (default: environment, else the local server).
+    kestra_namespace : str, optional, default "metaflow"
+        Kestra namespace of the deployed flow.
+    flow_id : str, optional
+        Kestra flow id (default: the flow name in lowercase).
+    """
+
+    TYPE: ClassVar[Optional[str]] = "kestra"
+
+    def __init__(self, deployer_kwargs: Dict[str, str], **kwargs):
+        self._deployer_kwargs = deployer_kwargs
+        super().__init__(**kwargs)
+
+    @property
+    def deployer_kwargs(self) -> Dict[str, Any]:
+        return self._deployer_kwargs
+
+    @staticmethod
+    def deployed_flow_type():
+        from .kestra_deployer_objects import KestraDeployedFlow
+
+        return KestraDeployedFlow
+
+    def create(self, **kwargs):
+        """Deploy the flow to Kestra.
+
+        Parameters
+        ----------
+        max_workers : int, optional, default 16
+            How many items of a foreach run at once.
+        tags : List[str], optional
+            Tags for the runs of this deployment.
+        only_json : bool, optional, default False
+            Compile without deploying; the YAML is in `deployed_flow.flow_yaml`.
+
+        Returns
+        -------
+        KestraDeployedFlow
+        """
+        from .kestra_deployer_objects import KestraDeployedFlow
+
+        return self._create(KestraDeployedFlow, **kwargs)
