@@ -74,6 +74,11 @@ class KestraClient:
         )
         return response.json()
 
+    def webhook(self, namespace, flow_id, key, payload):
+        """Fire a flow's Webhook trigger with a JSON body (what an event does)."""
+        return self._request("POST", "executions/webhook/%s/%s/%s" % (namespace, flow_id, key), json=payload,
+                             not_found=_flow_not_found(namespace, flow_id)).json()
+
     def set_labels(self, execution_id, labels):
         """Replace the execution's labels (`labels`: {key: value})."""
         body = [{"key": key, "value": value} for key, value in labels.items()]

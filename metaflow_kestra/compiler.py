@@ -16,13 +16,15 @@ that non-numeric item when it derives the index path.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import kestra_flow as k
+from .decorators import CARDS_DIR, SECRET_ENV_PREFIX, FlowTriggers, iso_duration, step_settings
 from .errors import KestraError
 from .parameters import kestra_inputs
 from .runtime import (
-    ENV_DEPLOYMENT, ENV_EXECUTION_ID, ENV_INPUTS, ENV_LABELS, ENV_PARENTS, ENV_STEP, ENV_VALUE,
+    ENV_DEPLOYMENT, ENV_EXECUTION_ID, ENV_EXECUTION_START, ENV_INPUTS, ENV_LABELS, ENV_PARENTS, ENV_STEP,
+    ENV_TRIGGER, ENV_VALUE,
 )
 from .structure import ForEach, Loop, Parallel, Sequence, Step, Switch, UnsupportedFlow, build_structure
 from .task_spec import task_specs
@@ -35,6 +37,7 @@ RESERVED_FLOW_IDS = frozenset(
      "disable", "enable"]
 )
 _KESTRA_ID = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$")
+_FLOW_ID = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{0,99}$")
 _NAMESPACE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 
@@ -46,17 +49,25 @@ class CompileOptions:
     python: str = "python"
 
 
-def default_flow_id(flow_name):
-    return flow_name.lower()
+def default_flow_id(flow_name, project_branch=None):
+    """`trainflow`, or `project.branch.trainflow` under @project (so branches never collide)."""
+    flow_id = flow_name if not project_branch else "%s.%s" % (project_branch, flow_name)
+    return re.sub(r"[^a-z0-9._-]", "-", flow_id.lower())
 
 
-def compile_flow(flow, graph, deployment, options):
+def compile_flow(flow, graph, deployment, options, triggers=None):
     """The `KestraFlow` for `flow` (a FlowSpec instance) deployed as `deployment`."""
     flow_name = deployment.flow_name
     flow_id = options.flow_id or default_flow_id(flow_name)
     _check_ids(flow_name, flow_id, options, graph)
     tree = build_structure(graph, flow_name)
-    builder = _Builder(graph, task_specs(graph, tree), deployment, options)
+    settings = {node.name: step_settings(node, flow_name) for node in graph}
+    specs = {
+        name: replace(spec, user_retries=settings[name].max_user_code_retries, cards=settings[name].cards)
+        for name, spec in task_specs(graph, tree).items()
+    }
+    triggers = triggers or FlowTriggers()
+    builder = _Builder(graph, specs, settings, deployment, options, triggers)
     return k.KestraFlow(
         id=flow_id,
         namespace=options.namespace,
@@ -65,7 +76,35 @@ def compile_flow(flow, graph, deployment, options):
         inputs=kestra_inputs(flow, flow_name),
         variables={DEPLOYMENT_VARIABLE: deployment.to_json()},
         tasks=builder.sequence(tree, _Place()),
+        triggers=kestra_triggers(triggers, options.namespace),
+        notes=[note for name in settings for note in settings[name].notes],
     )
+
+
+def kestra_triggers(triggers, namespace):
+    """Kestra triggers for @schedule, @trigger events and @trigger_on_finish."""
+    result = []
+    if triggers.schedule:
+        schedule = {"id": "schedule", "type": k.SCHEDULE, "cron": triggers.schedule}
+        if triggers.timezone:
+            schedule["timezone"] = triggers.timezone
+        result.append(schedule)
+    for event in triggers.events:
+        result.append({"id": "event-%s" % _trigger_id(event.name), "type": k.WEBHOOK, "key": event.name})
+    if triggers.upstream:
+        result.append({
+            "id": "upstream-finished", "type": k.FLOW_TRIGGER,
+            "preconditions": {
+                "id": "upstream-succeeded",
+                "flows": [{"namespace": namespace, "flowId": flow_id, "states": ["SUCCESS"]}
+                          for flow_id in triggers.upstream],
+            },
+        })
+    return result
+
+
+def _trigger_id(name):
+    return re.sub(r"[^a-zA-Z0-9_-]", "-", name)
 
 
 @dataclass(frozen=True)
@@ -77,11 +116,14 @@ class _Place:
 
 
 class _Builder:
-    def __init__(self, graph, specs, deployment, options):
+    def __init__(self, graph, specs, settings, deployment, options, triggers):
         self.graph = graph
         self.specs = specs
+        self.settings = settings
         self.options = options
         self.has_inputs = bool(deployment.parameters)
+        self.workflow_timeout = deployment.workflow_timeout
+        self.reads_trigger = bool(triggers.events or triggers.upstream)
 
     def sequence(self, seq, place):
         tasks = []
@@ -164,12 +206,32 @@ class _Builder:
             env[ENV_VALUE] = "{{ taskrun.value }}"
         if spec.start and self.has_inputs:
             env[ENV_INPUTS] = "{{ inputs | toJson }}"
+        if self.reads_trigger:
+            env[ENV_TRIGGER] = "{{ (trigger ?? '') | toJson }}"
+        if self.workflow_timeout:
+            env[ENV_EXECUTION_START] = "{{ execution.startDate }}"
+        settings = self.settings[step]
+        env.update(settings.environment)
+        for name in settings.secrets:
+            env[SECRET_ENV_PREFIX + name] = "{{ secret('%s') }}" % name  # name checked: [A-Za-z0-9_]+
+        timeouts = [t for t in (settings.timeout_seconds, self.workflow_timeout) if t]
         return k.ScriptTask(
             id=step,
             description=(self.graph[step].doc or "").strip() or None,
             env=env,
             commands=["%s %s" % (self.options.python, TASK_COMMAND)],
+            retry=_retry(settings),
+            timeout=iso_duration(min(timeouts)) if timeouts else None,
+            output_files=["%s/*.html" % CARDS_DIR] if settings.cards else [],
         )
+
+
+def _retry(settings):
+    """Kestra's retry for Metaflow's attempts (maxAttempt counts the first one too)."""
+    if settings.max_attempts <= 1:
+        return None
+    return {"type": "constant", "interval": iso_duration(settings.retry_interval_seconds),
+            "maxAttempt": settings.max_attempts}
 
 
 def _first_step(seq):
@@ -187,9 +249,9 @@ def _docstring(obj):
 
 
 def _check_ids(flow_name, flow_id, options, graph):
-    if not _KESTRA_ID.match(flow_id) or flow_id in RESERVED_FLOW_IDS:
+    if not _FLOW_ID.match(flow_id) or flow_id in RESERVED_FLOW_IDS:
         raise KestraError(
-            "Flow %s: %r cannot be a Kestra flow id (letters, digits, '_' and '-', not one of "
+            "Flow %s: %r cannot be a Kestra flow id (up to 100 letters, digits, '.', '_' and '-', not one of "
             "Kestra's reserved ids %s). Choose one with --flow-id."
             % (flow_name, flow_id, ", ".join(sorted(RESERVED_FLOW_IDS)))
         )

@@ -26,6 +26,12 @@ class Deployment:
     tags: List[str] = field(default_factory=list)
     parameters: Dict[str, str] = field(default_factory=dict)  # name -> Kestra input type
     environment_variables: Dict[str, str] = field(default_factory=dict)
+    # Top-level options of flow decorators (@project's --branch...) and frozen Config values.
+    extra_options: List[str] = field(default_factory=list)
+    events: List[dict] = field(default_factory=list)  # [{name, parameters: {param: payload field}}]
+    upstream: Dict[str, str] = field(default_factory=dict)  # Kestra flow id -> Metaflow flow name
+    workflow_timeout: int = 0  # seconds; 0 for none
+    configs: Dict[str, list] = field(default_factory=dict)  # Config values frozen at deploy time
 
     def top_level_options(self):
         """Metaflow's top-level options for `init` and `step`, as Argo passes them."""
@@ -37,7 +43,18 @@ class Deployment:
         ]
         if self.datastore_root:
             options.append("--datastore-root=%s" % self.datastore_root)
+        return options + list(self.extra_options)
+
+    def config_options(self, config_file):
+        """Options that load the frozen Config values from `config_file` (see `write_configs`)."""
+        options = ["--local-config-file", config_file]
+        for name in self.configs:
+            options += ["--config-value", name, "kv.%s" % name]
         return options
+
+    def write_configs(self, path):
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump({"user_configs": self.configs}, handle)
 
     def to_json(self):
         return inert_json(asdict(self))

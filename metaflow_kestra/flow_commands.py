@@ -13,6 +13,7 @@ from . import ids, yaml_out
 from .client import KestraClient
 from .compiler import CompileOptions, compile_flow, default_flow_id
 from .connection import resolve_connection
+from .decorators import flow_triggers
 from .deployment import Deployment
 from .errors import KestraError
 from .parameters import BOOLEAN, JSON, parameter_kinds
@@ -64,10 +65,44 @@ class Target:
 
     @classmethod
     def of(cls, flow_name, namespace, flow_id=None):
-        return cls(namespace, flow_id or default_flow_id(flow_name))
+        return cls(namespace, flow_id or default_flow_id(flow_name, project_branch()))
 
 
-def make_deployment(context, target, tags=()):
+def project_branch():
+    """"project.branch" of a flow under @project (branch as Metaflow names it: user.ana, prod, test.x)."""
+    from metaflow import current
+
+    project, flow = current.get("project_name"), current.get("project_flow_name")
+    if not project or not flow:
+        return None
+    return flow.rsplit(".", 1)[0]
+
+
+def upstream_flow_id(flow_name, scope):
+    """The Kestra flow id of an upstream flow named by @trigger_on_finish."""
+    return default_flow_id(flow_name, scope or project_branch())
+
+
+def extra_top_level_options(flow):
+    """Flow decorators' top-level options (e.g. @project's --branch)."""
+    from metaflow.decorators import flow_decorators
+    from metaflow.util import dict_to_cli_options
+
+    options = {}
+    for deco in flow_decorators(flow):
+        options.update(deco.get_top_level_options())
+    options.pop("trigger", None)  # the runtime passes the upstream run itself
+    return list(dict_to_cli_options(options))
+
+
+def frozen_configs(flow):
+    """The flow's Config values as resolved now ({name: [value, is_plain]}): fixed for the deployment."""
+    from metaflow.user_configs.config_parameters import dump_config_values
+
+    return dump_config_values(flow).get("user_configs", {})
+
+
+def make_deployment(context, target, tags=(), triggers=None, workflow_timeout=0):
     from metaflow.util import get_username
 
     env = {"METAFLOW_USER": get_username() or "kestra"}
@@ -90,13 +125,22 @@ def make_deployment(context, target, tags=()):
         tags=list(tags),
         parameters=parameter_kinds(context.flow),
         environment_variables=env,
+        extra_options=extra_top_level_options(context.flow),
+        configs=frozen_configs(context.flow),
+        events=[{"name": e.name, "parameters": e.parameters} for e in (triggers.events if triggers else [])],
+        upstream=dict(triggers.upstream) if triggers else {},
+        workflow_timeout=int(workflow_timeout or 0),
     )
 
 
-def compile_to_yaml(context, target, max_workers=16, tags=()):
-    """The Kestra flow for this Metaflow flow, as YAML text."""
+def compile_to_yaml(context, target, max_workers=16, tags=(), workflow_timeout=0, echo=None):
+    """The Kestra flow for this Metaflow flow, as YAML text (notes for the user go to `echo`)."""
     options = CompileOptions(namespace=target.namespace, flow_id=target.flow_id, max_workers=max_workers)
-    kestra = compile_flow(context.flow, context.graph, make_deployment(context, target, tags), options)
+    triggers = flow_triggers(context.flow, context.flow_name, upstream_flow_id)
+    deployment = make_deployment(context, target, tags, triggers, workflow_timeout)
+    kestra = compile_flow(context.flow, context.graph, deployment, options, triggers)
+    for note in kestra.notes:
+        (echo or (lambda text: print(text, file=sys.stderr)))("Note: " + note)
     return yaml_out.dump(kestra.to_dict())
 
 
@@ -244,3 +288,19 @@ def _input_field(value):
     if isinstance(value, (dict, list)):
         return json.dumps(value)
     return str(value)
+
+
+def send_event(client, name, payload):
+    """POST `payload` to the webhook of every deployed flow that @trigger-s on event `name`.
+
+    Returns the (namespace, flow id) of the flows it reached.
+    """
+    from .kestra_flow import WEBHOOK
+
+    reached = []
+    for flow in client.search_flows():
+        for trigger in flow.get("triggers") or []:
+            if trigger.get("type") == WEBHOOK and trigger.get("key") == name:
+                client.webhook(flow["namespace"], flow["id"], name, payload)
+                reached.append((flow["namespace"], flow["id"]))
+    return reached

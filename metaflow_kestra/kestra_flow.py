@@ -16,6 +16,9 @@ SEQUENTIAL = "io.kestra.plugin.core.flow.Sequential"
 FOR_EACH = "io.kestra.plugin.core.flow.ForEach"
 SWITCH = "io.kestra.plugin.core.flow.Switch"
 LOG = "io.kestra.plugin.core.log.Log"
+SCHEDULE = "io.kestra.plugin.core.trigger.Schedule"
+WEBHOOK = "io.kestra.plugin.core.trigger.Webhook"
+FLOW_TRIGGER = "io.kestra.plugin.core.trigger.Flow"
 
 
 def _without_none(pairs):
@@ -30,15 +33,21 @@ class ScriptTask:
     commands: List[str]
     env: Dict[str, str] = field(default_factory=dict)
     description: Optional[str] = None
+    retry: Optional[dict] = None
+    timeout: Optional[str] = None  # ISO-8601 duration
+    output_files: List[str] = field(default_factory=list)
 
     def to_dict(self):
         return _without_none([
             ("id", self.id),
             ("type", SHELL_COMMANDS),
             ("description", self.description),
+            ("retry", self.retry),
+            ("timeout", self.timeout),
             ("taskRunner", {"type": PROCESS_RUNNER}),
             ("env", dict(self.env) or None),
             ("commands", list(self.commands)),
+            ("outputFiles", list(self.output_files) or None),
         ])
 
 
@@ -128,6 +137,8 @@ class KestraFlow:
     labels: Dict[str, str] = field(default_factory=dict)
     inputs: List[Input] = field(default_factory=list)
     variables: Dict[str, str] = field(default_factory=dict)
+    triggers: List[dict] = field(default_factory=list)
+    notes: List[str] = field(default_factory=list)  # for the person compiling; not part of the YAML
 
     def to_dict(self):
         return _without_none([
@@ -136,6 +147,7 @@ class KestraFlow:
             ("inputs", [i.to_dict() for i in self.inputs] or None),
             ("variables", dict(self.variables) or None),
             ("tasks", [task.to_dict() for task in self.tasks]),
+            ("triggers", list(self.triggers) or None),
         ])
 
 

@@ -27,6 +27,8 @@ ENV_PARENTS = "METAFLOW_KESTRA_PARENTS"
 ENV_VALUE = "METAFLOW_KESTRA_VALUE"
 ENV_INPUTS = "METAFLOW_KESTRA_INPUTS"
 ENV_LABELS = "METAFLOW_KESTRA_LABELS"
+ENV_TRIGGER = "METAFLOW_KESTRA_TRIGGER"
+ENV_EXECUTION_START = "METAFLOW_KESTRA_EXECUTION_START"
 ORIGIN_LABEL = "metaflow-origin-run-id"
 RERUN_LABEL = "metaflow-rerun-steps"
 
@@ -138,9 +140,11 @@ class DatastoreRunState(RunState):
 class StepRunner:
     """Runs Metaflow commands for one deployment, with the interpreter running us."""
 
-    def __init__(self, deployment, environ, execution_id=None):
+    def __init__(self, deployment, environ, execution_id=None, trigger_options=()):
         self.deployment = deployment
         self.execution_id = execution_id
+        self.trigger_options = list(trigger_options)
+        self.config_file = None
         self.environ = dict(environ)
         self.environ.update(deployment.environment_variables)
 
@@ -151,14 +155,15 @@ class StepRunner:
             ["init", "--run-id", run_id, "--task-id", ids.PARAMETERS_TASK_ID] + self._tags(), env
         )
 
-    def step(self, step, run_id, task_id, paths, split_index=None, in_process=False, attempt=0):
+    def step(self, step, run_id, task_id, paths, split_index=None, in_process=False, attempt=0,
+             user_retries=0):
         """Run one Metaflow task; `in_process` saves an interpreter start (once per process)."""
         with tempfile.NamedTemporaryFile("w", suffix=".inputs", delete=False) as handle:
             handle.write(",".join(paths))
         try:
             args = [
                 "step", step, "--run-id", run_id, "--task-id", task_id,
-                "--retry-count", str(attempt), "--max-user-code-retries", "0",
+                "--retry-count", str(attempt), "--max-user-code-retries", str(user_retries),
                 "--input-paths-filename", handle.name,
             ]
             if split_index is not None:
@@ -184,6 +189,16 @@ class StepRunner:
             os.unlink(handle.name)
         print("metaflow-kestra: cloned %s/%s from %s (resume)." % (run_id, task_id, origin), flush=True)
 
+    def _top_level(self):
+        options = self.deployment.top_level_options() + self.trigger_options
+        if self.deployment.configs:
+            if self.config_file is None:
+                handle, self.config_file = tempfile.mkstemp(suffix=".configs.json")
+                os.close(handle)
+                self.deployment.write_configs(self.config_file)
+            options += self.deployment.config_options(self.config_file)
+        return options
+
     def _tags(self):
         return [arg for tag in self.tags() for arg in ("--tag", tag)]
 
@@ -200,7 +215,7 @@ class StepRunner:
         """`python flow.py <args>` in this interpreter: the flow file runs as __main__."""
         flow_file = self.deployment.flow_file
         saved_argv, saved_path = sys.argv, list(sys.path)
-        sys.argv = [flow_file] + self.deployment.top_level_options() + args
+        sys.argv = [flow_file] + self._top_level() + args
         sys.path.insert(0, os.path.dirname(os.path.abspath(flow_file)))
         # Metaflow registers some pickled classes (ForeachFrame) on __main__ when
         # first imported; the flow's own __main__ must carry them too.
@@ -221,7 +236,7 @@ class StepRunner:
             raise TaskFailed(returncode)
 
     def _call(self, args, env):
-        command = [sys.executable, self.deployment.flow_file] + self.deployment.top_level_options() + args
+        command = [sys.executable, self.deployment.flow_file] + self._top_level() + args
         returncode = subprocess.call(command, env=env)
         if returncode:
             raise TaskFailed(returncode)
@@ -234,11 +249,17 @@ def run_task(environ, state=None, runner=None, emit=print):
     run_id = ids.run_id_for(environ[ENV_EXECUTION_ID])
     index_path = index_path_from(environ.get(ENV_PARENTS), environ.get(ENV_VALUE))
     state = state or DatastoreRunState(deployment)
-    runner = runner or StepRunner(deployment, environ, environ[ENV_EXECUTION_ID])
+    link_local_datastore(deployment)
+    trigger = _trigger(environ.get(ENV_TRIGGER))
+    _check_workflow_timeout(deployment, environ.get(ENV_EXECUTION_START))
+    runner = runner or StepRunner(deployment, environ, environ[ENV_EXECUTION_ID],
+                                  upstream_trigger_options(deployment, trigger))
     resume = Resume.from_labels(environ.get(ENV_LABELS))
 
     if spec.start and not state.finished([ids.parameters_pathspec(run_id)]):
-        runner.init(run_id, json.loads(environ.get(ENV_INPUTS) or "{}"))
+        inputs = json.loads(environ.get(ENV_INPUTS) or "{}")
+        inputs.update(event_parameters(deployment, trigger))
+        runner.init(run_id, inputs)
     split_index = index_path[-1] if spec.split_index else None
 
     iteration = 1 if spec.loop else None
@@ -255,14 +276,89 @@ def run_task(environ, state=None, runner=None, emit=print):
                 runner.clone(spec.step, run_id, task_id, paths, twin, attempt=_attempt(state, pathspec))
             else:
                 runner.step(spec.step, run_id, task_id, paths, split_index, in_process=not spec.loop,
-                            attempt=_attempt(state, pathspec))
+                            attempt=_attempt(state, pathspec), user_retries=spec.user_retries)
         task = state.task(pathspec)
         next_steps = _next_steps(task) if spec.chooses else []
         if iteration is None or spec.step not in next_steps:
             break
         iteration += 1
 
+    if spec.cards:
+        export_cards("%s/%s" % (deployment.flow_name, pathspec))
     emit(outputs_line(_outputs(deployment, spec, pathspec, task, next_steps, iteration)))
+
+
+def link_local_datastore(deployment, workdir="."):
+    """Make `.metaflow` in the task's working directory point at the local datastore.
+
+    Metaflow writes local cards under the first `.metaflow` found from the
+    working directory upwards (METAFLOW_CARD_LOCALROOT is not honoured by `card create` in 2.19.39), and
+    a Kestra task runs in a fresh temporary directory: without this link, cards
+    would land in that directory and be lost.
+    """
+    if deployment.datastore != "local" or not deployment.datastore_root:
+        return
+    link = os.path.join(workdir, ".metaflow")
+    if not os.path.lexists(link):
+        os.makedirs(deployment.datastore_root, exist_ok=True)
+        os.symlink(deployment.datastore_root, link)
+
+
+def _trigger(text):
+    """Kestra's `trigger` variables (a dict), or None when no trigger started the execution."""
+    value = json.loads(text) if text else None
+    return value if isinstance(value, dict) else None
+
+
+def event_parameters(deployment, trigger):
+    """Parameter values mapped from an event's payload (a webhook's JSON body)."""
+    body = (trigger or {}).get("body")
+    if not isinstance(body, dict):
+        return {}
+    values = {}
+    for event in deployment.events:
+        for parameter, payload_field in event.get("parameters", {}).items():
+            if payload_field in body:
+                values[parameter] = body[payload_field]
+    return values
+
+
+def upstream_trigger_options(deployment, trigger):
+    """`--trigger Flow/run` for a run started by an upstream flow's success (sets current.trigger)."""
+    if not trigger or trigger.get("flowId") not in deployment.upstream or not trigger.get("executionId"):
+        return []
+    upstream_run = ids.run_id_for(trigger["executionId"])
+    return ["--trigger", "%s/%s" % (deployment.upstream[trigger["flowId"]], upstream_run)]
+
+
+def _check_workflow_timeout(deployment, started):
+    if not deployment.workflow_timeout or not started:
+        return
+    from datetime import datetime, timezone
+
+    begun = datetime.fromisoformat(started.replace("Z", "+00:00"))
+    elapsed = (datetime.now(timezone.utc) - begun).total_seconds()
+    if elapsed > deployment.workflow_timeout:
+        raise TaskRefused(
+            "The run has exceeded its --workflow-timeout of %ds (%.0fs since it started): not starting "
+            "more tasks." % (deployment.workflow_timeout, elapsed)
+        )
+
+
+def export_cards(task_pathspec, directory=None):
+    """Write the task's rendered cards as HTML files Kestra attaches to the task (outputFiles)."""
+    from metaflow import Task, namespace
+    from metaflow.cards import get_cards
+
+    from .decorators import CARDS_DIR
+
+    directory = directory or CARDS_DIR
+    os.makedirs(directory, exist_ok=True)
+    namespace(None)
+    for index, card in enumerate(get_cards(Task(task_pathspec))):
+        name = "%s-%d-%s.html" % (task_pathspec.split("/")[2], index, card.type)
+        with open(os.path.join(directory, name), "w", encoding="utf-8") as handle:
+            handle.write(card.get())
 
 
 def _attempt(state, pathspec):

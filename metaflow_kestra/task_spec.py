@@ -42,6 +42,8 @@ class TaskSpec:
     loop: bool = False  # a recursive step: its iterations run inside this task
     fans_out: bool = False  # a foreach step: reports the items of its foreach
     chooses: bool = False  # a switch step: reports the step it chose
+    user_retries: int = 0  # Metaflow's --max-user-code-retries (@retry; @catch runs after them)
+    cards: bool = False  # attach the step's cards to the Kestra task
 
     def to_json(self):
         """Compact: fields at their default value are left out."""

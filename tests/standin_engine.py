@@ -12,10 +12,13 @@ Branches of Parallel and ForEach items run one after the other (concurrency
 is Kestra's job, not what is being tested).
 """
 
+import glob
 import json
 import os
 import re
 import subprocess
+import tempfile
+from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -38,9 +41,13 @@ class TaskRun:
 
 
 class StandinEngine:
-    def __init__(self, flow_yaml, execution_id, inputs=None, environ=None, labels=None):
+    def __init__(self, flow_yaml, execution_id, inputs=None, environ=None, labels=None, secrets=None,
+                 trigger=None):
         self.flow = yaml.safe_load(flow_yaml)
         self.execution_id = execution_id
+        self.secrets = dict(secrets or {})
+        self.trigger = trigger  # Kestra's `trigger` variables, when a trigger started the execution
+        self.start_date = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
         # Kestra copies the flow's labels onto each execution, then adds the trigger's.
         self.labels = dict(self.flow.get("labels") or {}, **(labels or {}))
         self.inputs = self._inputs_with_defaults(inputs or {})
@@ -108,19 +115,46 @@ class StandinEngine:
         if kept is not None:
             run.outputs = kept
             return
+        attempts = (task.get("retry") or {}).get("maxAttempt", 1)
+        for attempt in range(1, attempts + 1):
+            try:
+                self._attempt(task, run)
+                break
+            except StandinFailure:
+                if attempt == attempts:
+                    raise
+                self.logs.append("[%s] retrying (attempt %d of %d)" % (task["id"], attempt + 1, attempts))
+        self.succeeded[self._key(run)] = run.outputs
+
+    def _attempt(self, task, run):
+        """One attempt, in a fresh working directory, as the Process task runner gives."""
         env = dict(self.environ)
         env.update({name: self.render(text, run) for name, text in (task.get("env") or {}).items()})
-        for command in task["commands"]:
-            command = self.render(command, run)
-            done = subprocess.run(command, shell=True, env=env, capture_output=True, text=True)
-            self.logs.append("[%s] %s\n%s%s" % (task["id"], command, done.stdout, done.stderr))
-            for line in done.stdout.splitlines():
-                match = _OUTPUTS_LINE.match(line.strip())
-                if match:
-                    run.outputs.setdefault("vars", {}).update(json.loads(match.group(1))["outputs"])
-            if done.returncode:
-                raise StandinFailure("task %s exited %d:\n%s" % (task["id"], done.returncode, done.stderr[-3000:]))
-        self.succeeded[self._key(run)] = run.outputs
+        timeout = _seconds(task["timeout"]) if task.get("timeout") else None
+        run.outputs = {}
+        with tempfile.TemporaryDirectory() as workdir:
+            for command in task["commands"]:
+                command = self.render(command, run)
+                try:
+                    done = subprocess.run(command, shell=True, env=env, capture_output=True, text=True,
+                                          cwd=workdir, timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    self.logs.append("[%s] timed out after %ss" % (task["id"], timeout))
+                    raise StandinFailure("task %s timed out after %ss" % (task["id"], timeout))
+                self.logs.append("[%s] %s\n%s%s" % (task["id"], command, done.stdout, done.stderr))
+                for line in done.stdout.splitlines():
+                    match = _OUTPUTS_LINE.match(line.strip())
+                    if match:
+                        run.outputs.setdefault("vars", {}).update(json.loads(match.group(1))["outputs"])
+                if done.returncode:
+                    raise StandinFailure("task %s exited %d:\n%s" % (task["id"], done.returncode, done.stderr[-3000:]))
+            files = {}
+            for pattern in task.get("outputFiles") or []:
+                for path in glob.glob(os.path.join(workdir, pattern)):
+                    with open(path, encoding="utf-8") as handle:
+                        files[os.path.relpath(path, workdir)] = handle.read()
+            if files:
+                run.outputs["outputFiles"] = files
 
     # -- Kestra's variables ------------------------------------------------
 
@@ -189,6 +223,13 @@ class StandinEngine:
     def _evaluate(self, expression, run):
         if expression == "execution.id":
             return self.execution_id
+        if expression == "execution.startDate":
+            return self.start_date
+        if expression == "(trigger ?? '')":
+            return self.trigger if self.trigger is not None else ""
+        secret = re.fullmatch(r"secret\('([A-Za-z0-9_]+)'\)", expression)
+        if secret:
+            return self.secrets[secret.group(1)]
         if expression == "taskrun.value":
             if run.value is None:
                 raise StandinFailure("Missing variable: 'value' on 'taskrun' in task %s" % run.task_id)
@@ -242,3 +283,10 @@ def _typed(kind, value):
     if kind == "JSON":
         return json.loads(value)
     return value
+
+
+def _seconds(duration):
+    match = re.fullmatch(r"PT(\d+)S", duration)
+    if not match:
+        raise StandinFailure("stand-in engine reads durations as PT<n>S, got %r" % duration)
+    return int(match.group(1))

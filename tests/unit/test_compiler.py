@@ -66,11 +66,16 @@ def test_branch_with_a_foreach_inside_a_foreach_is_wrapped_in_a_single_item_fore
     from metaflow_kestra.compiler import _Builder, _Place
     from metaflow_kestra.structure import ForEach, Sequence, Step
 
-    builder = _Builder.__new__(_Builder)
-    builder.options = CompileOptions()
-    builder.specs = {n: TaskSpec(n, 1) for n in ("a", "b", "c")}
-    builder.graph = {n: type("N", (), {"doc": ""})() for n in ("a", "b", "c")}
-    builder.has_inputs = False
+    from metaflow_kestra.decorators import FlowTriggers, StepSettings
+
+    names = ("a", "b", "c")
+    builder = _Builder(
+        graph={n: type("N", (), {"doc": ""})() for n in names},
+        specs={n: TaskSpec(n, 1) for n in names},
+        settings={n: StepSettings() for n in names},
+        deployment=Deployment(flow_name="F", flow_file="/f.py"),
+        options=CompileOptions(), triggers=FlowTriggers(),
+    )
     branch = Sequence((Step("a"), ForEach("a", Sequence((Step("b"),)), "c"), Step("c")))
     wrapped = builder.branch(branch, _Place(in_foreach=True, direct=True))
     assert isinstance(wrapped, k.ForEachTask) and wrapped.values == ["branch"]

@@ -84,6 +84,10 @@ timeout_option = click.option(
     "--wait-timeout", default=3600, show_default=True, type=int,
     help="With --wait, give up after this many seconds.",
 )
+workflow_timeout_option = click.option(
+    "--workflow-timeout", default=None, type=int,
+    help="Fail a run once it has run this many seconds (no task starts after; running ones are cut).",
+)
 attribute_file_option = click.option(
     "--deployer-attribute-file", default=None, type=str, hidden=True,
     help="Write deployment attributes here (used by Metaflow's Deployer API).",
@@ -95,12 +99,13 @@ run_id_option = click.option("--run-id", required=True, help="Metaflow run id (k
 @click.argument("file", required=False, default=None)
 @max_workers_option
 @tag_option
+@workflow_timeout_option
 @click.pass_obj
 @_reports_errors
-def compile(obj, file, max_workers, tags):
+def compile(obj, file, max_workers, tags, workflow_timeout):
     from metaflow_kestra.flow_commands import compile_to_yaml, write_yaml
 
-    text = compile_to_yaml(_context(obj), obj.kestra_target, max_workers, tags or ())
+    text = compile_to_yaml(_context(obj), obj.kestra_target, max_workers, tags or (), workflow_timeout)
     destination = file or "%s.yaml" % obj.kestra_target.flow_id
     write_yaml(text, destination)
     if destination != "-":
@@ -110,15 +115,16 @@ def compile(obj, file, max_workers, tags):
 @kestra.command(help="Deploy this flow to Kestra (create it, or update it in place).")
 @max_workers_option
 @tag_option
+@workflow_timeout_option
 @click.option("--only-json", is_flag=True, default=False,
               help="Print the generated Kestra flow (YAML) instead of deploying it.")
 @attribute_file_option
 @click.pass_obj
 @_reports_errors
-def create(obj, max_workers, tags, only_json, deployer_attribute_file):
+def create(obj, max_workers, tags, workflow_timeout, only_json, deployer_attribute_file):
     from metaflow_kestra.flow_commands import compile_to_yaml
 
-    text = compile_to_yaml(_context(obj), obj.kestra_target, max_workers, tags or ())
+    text = compile_to_yaml(_context(obj), obj.kestra_target, max_workers, tags or (), workflow_timeout)
     # Written before deploying, as Argo does: the Deployer API reads it from a pipe.
     _write_attributes(deployer_attribute_file, obj, additional_info={"flow_yaml": text} if only_json else None)
     if only_json:
@@ -167,16 +173,19 @@ def trigger(obj, run_id_file, wait, wait_timeout, tags, deployer_attribute_file,
 @kestra.command(help="Deploy this flow and start an execution (parameters as --<name> value).")
 @max_workers_option
 @tag_option
+@workflow_timeout_option
 @run_id_file_option
 @wait_option
 @timeout_option
 @attribute_file_option
 @click.pass_obj
 @_reports_errors
-def run(obj, max_workers, tags, run_id_file, wait, wait_timeout, deployer_attribute_file, **kwargs):
+def run(obj, max_workers, tags, workflow_timeout, run_id_file, wait, wait_timeout, deployer_attribute_file,
+        **kwargs):
     from metaflow_kestra.flow_commands import compile_to_yaml
 
-    client = _deploy(obj, compile_to_yaml(_context(obj), obj.kestra_target, max_workers, tags or ()))
+    client = _deploy(obj, compile_to_yaml(_context(obj), obj.kestra_target, max_workers, tags or (),
+                                          workflow_timeout))
     _start(obj, client, run_id_file, wait, wait_timeout, tags or (), deployer_attribute_file, kwargs)
 
 
@@ -296,3 +305,23 @@ def logs(obj, run_id, step):
             obj.echo_always("--- %s ---" % name)
             for line in lines:
                 obj.echo_always(line)
+
+
+@kestra.command("send-event", help="Fire event NAME: start every deployed flow that @trigger-s on it.")
+@click.argument("name")
+@click.option("--payload", default="{}", help="The event's JSON payload (mapped to parameters by @trigger).")
+@click.pass_obj
+@_reports_errors
+def send_event(obj, name, payload):
+    from metaflow_kestra.errors import KestraError
+    from metaflow_kestra.flow_commands import send_event as fire
+
+    try:
+        body = json.loads(payload)
+    except ValueError as err:
+        raise KestraError("--payload is not valid JSON: %s" % err)
+    reached = fire(_client(obj), name, body)
+    if not reached:
+        raise KestraError("No deployed flow on Kestra listens to event %r (@trigger(event=%r))." % (name, name))
+    for namespace, flow_id in reached:
+        obj.echo("Sent event *%s* to %s.%s." % (name, namespace, flow_id))
