@@ -16,9 +16,16 @@ E2E_MANAGEMENT_PORT = int(os.environ.get("METAFLOW_KESTRA_TEST_MANAGEMENT_PORT",
 REQUIRE_E2E = os.environ.get("METAFLOW_KESTRA_REQUIRE_E2E") == "1"
 
 
+# Kestra's open-source edition reads secrets from SECRET_<NAME> (base64) in the server's environment.
+E2E_SECRET_NAME, E2E_SECRET_VALUE = "MF_TEST_TOKEN", "s3cr3t-for-e2e"
+
+
 @pytest.fixture(scope="session")
 def kestra_server():
     """Start (or reuse) a real local Kestra once per session; stop it at the end if we started it."""
+    import base64
+
+    os.environ["SECRET_" + E2E_SECRET_NAME] = base64.b64encode(E2E_SECRET_VALUE.encode()).decode()
     settings = ServerSettings.from_environment(port=E2E_PORT, management_port=E2E_MANAGEMENT_PORT)
     server = LocalServer(settings)
     try:
