@@ -30,16 +30,6 @@ WORKLOADS = [
 ]
 
 
-def environment(root):
-    from metaflow_kestra.local_server.server import worker_environment
-
-    env = worker_environment(os.environ)
-    env.update(METAFLOW_DATASTORE_SYSROOT_LOCAL=str(root), METAFLOW_DEFAULT_DATASTORE="local",
-               METAFLOW_DEFAULT_METADATA="local")
-    env.setdefault("METAFLOW_USER", "bench")
-    return env
-
-
 def timed(command, env, cwd):
     started = time.perf_counter()
     done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True)
@@ -67,16 +57,18 @@ def kestra_reason():
     return None
 
 
-def measure(label, flow, tasks, root, env, kestra_unavailable):
+def measure(label, flow, tasks, workspace, kestra_unavailable):
     from tests.standin_engine import StandinEngine
 
+    root, env = workspace.root, workspace.env
     name, path = flows.write(root, flow)
     row = {"workload": label, "tasks": tasks}
     row["local"], _ = timed([sys.executable, path, "run"], env, root)
-    yaml_path = root / ("%s.yaml" % name)
-    row["compile"], _ = timed([sys.executable, path, "kestra", "compile", str(yaml_path)], env, root)
-    row["yaml_kb"] = yaml_path.stat().st_size / 1024.0
-    engine = StandinEngine(yaml_path.read_text(), "bench%d" % time.time_ns(), environ=env)
+    started = time.perf_counter()
+    text = workspace.compile(str(path))
+    row["compile"] = time.perf_counter() - started
+    row["yaml_kb"] = len(text.encode()) / 1024.0
+    engine = StandinEngine(text, "bench%d" % time.time_ns(), environ=env)
     started = time.perf_counter()
     if engine.run() != "SUCCESS":
         raise RuntimeError("\n".join(engine.logs))
@@ -113,11 +105,12 @@ def main():
     args = parser.parse_args()
     unavailable = kestra_reason()
     rows = []
+    from tests.flow_runs import FlowWorkspace
+
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        env = environment(root)
+        workspace = FlowWorkspace(tmp)
         for label, flow, tasks in WORKLOADS:
-            rows.append(measure(label, flow, tasks, root, env, unavailable))
+            rows.append(measure(label, flow, tasks, workspace, unavailable))
     text = table(rows, unavailable)
     print(text)
     machine = "%s, %s, %d CPUs, Python %s" % (
@@ -136,7 +129,8 @@ _NOTES = """Columns:
   task command and runtime, no Kestra scheduling; not Kestra, a lower bound on our share).
   It runs foreach items one after another, while the local run runs up to 16 at once,
   so its foreach overhead includes lost parallelism.
-- *compile*: `python flow.py kestra compile` wall time (interpreter start included)."""
+- *compile*: `python flow.py kestra compile --package-file ...` wall time (interpreter start and
+  building the code package included)."""
 
 
 if __name__ == "__main__":

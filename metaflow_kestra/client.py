@@ -51,6 +51,20 @@ class KestraClient:
     def delete_flow(self, namespace, flow_id):
         self._request("DELETE", "flows/%s/%s" % (namespace, flow_id), not_found=_flow_not_found(namespace, flow_id))
 
+    def upload_namespace_file(self, namespace, path, content):
+        """Create or replace a namespace file (e.g. a flow's code package)."""
+        response = self._request(
+            "POST", "namespaces/%s/files" % namespace, params={"path": "/" + path.lstrip("/")},
+            files={"fileContent": (path.rsplit("/", 1)[-1], content, "application/octet-stream")},
+            allow=(413,),
+        )
+        if response.status_code == 413:
+            raise KestraApiError(
+                "Kestra at %s refused the %.1f MB code package as too large (HTTP 413). Raise its "
+                "micronaut.server.max-request-size, or package fewer files (see Metaflow's package "
+                "suffixes)." % (self.connection.url, len(content) / 1e6), response
+            )
+
     def flow(self, namespace, flow_id):
         """The deployed flow's JSON (its inputs, labels, variables...)."""
         return self._request(

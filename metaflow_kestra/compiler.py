@@ -123,6 +123,7 @@ class _Builder:
         self.options = options
         self.has_inputs = bool(deployment.parameters)
         self.workflow_timeout = deployment.workflow_timeout
+        self.code_files = [deployment.code_path] if deployment.code_path else []
         self.reads_trigger = bool(triggers.events or triggers.upstream)
 
     def sequence(self, seq, place):
@@ -223,6 +224,7 @@ class _Builder:
             retry=_retry(settings),
             timeout=iso_duration(min(timeouts)) if timeouts else None,
             output_files=["%s/*.html" % CARDS_DIR] if settings.cards else [],
+            namespace_files=self.code_files,
         )
 
 

@@ -16,7 +16,9 @@ from .pebble import inert_json
 @dataclass(frozen=True)
 class Deployment:
     flow_name: str
-    flow_file: str
+    flow_file: str  # inside the code package (or an absolute path when there is none)
+    code_path: str = ""  # the package's Kestra namespace file
+    code_sha: str = ""
     kestra_namespace: str = ""
     kestra_flow_id: str = ""
     metadata: str = "local"

@@ -9,7 +9,7 @@ import os
 import sys
 from dataclasses import dataclass
 
-from . import ids, yaml_out
+from . import code_package, ids, yaml_out
 from .client import KestraClient
 from .compiler import CompileOptions, compile_flow, default_flow_id
 from .connection import resolve_connection
@@ -37,6 +37,9 @@ class FlowContext:
     environment_type: str
     datastore_type: str
     datastore_root: str
+    environment: object = None
+    echo: object = None
+    package_suffixes: object = None
 
     @classmethod
     def from_obj(cls, obj):
@@ -49,7 +52,13 @@ class FlowContext:
             environment_type=obj.environment.TYPE,
             datastore_type=obj.flow_datastore.TYPE,
             datastore_root=obj.flow_datastore.datastore_root,
+            environment=obj.environment,
+            echo=obj.echo,
+            package_suffixes=getattr(obj, "package_suffixes", None),
         )
+
+    def code_package(self):
+        return code_package.build(self.flow, self.environment, self.echo, self.package_suffixes)
 
     @property
     def steps(self):
@@ -102,7 +111,7 @@ def frozen_configs(flow):
     return dump_config_values(flow).get("user_configs", {})
 
 
-def make_deployment(context, target, tags=(), triggers=None, workflow_timeout=0):
+def make_deployment(context, target, tags=(), triggers=None, workflow_timeout=0, package=None):
     from metaflow.util import get_username
 
     env = {"METAFLOW_USER": get_username() or "kestra"}
@@ -115,7 +124,9 @@ def make_deployment(context, target, tags=(), triggers=None, workflow_timeout=0)
         env["METAFLOW_SERVICE_URL"] = SERVICE_URL or ""
     return Deployment(
         flow_name=context.flow_name,
-        flow_file=context.flow_file,
+        flow_file=package.flow_file if package else context.flow_file,
+        code_path=package.namespace_path(target.flow_id) if package else "",
+        code_sha=package.sha if package else "",
         kestra_namespace=target.namespace,
         kestra_flow_id=target.flow_id,
         metadata=context.metadata_type,
@@ -134,14 +145,18 @@ def make_deployment(context, target, tags=(), triggers=None, workflow_timeout=0)
 
 
 def compile_to_yaml(context, target, max_workers=16, tags=(), workflow_timeout=0, echo=None):
-    """The Kestra flow for this Metaflow flow, as YAML text (notes for the user go to `echo`)."""
+    """(YAML text, code package) of the Kestra flow for this Metaflow flow.
+
+    The YAML names the package's namespace file; `deploy` uploads both.
+    """
     options = CompileOptions(namespace=target.namespace, flow_id=target.flow_id, max_workers=max_workers)
     triggers = flow_triggers(context.flow, context.flow_name, upstream_flow_id)
-    deployment = make_deployment(context, target, tags, triggers, workflow_timeout)
+    package = context.code_package()
+    deployment = make_deployment(context, target, tags, triggers, workflow_timeout, package)
     kestra = compile_flow(context.flow, context.graph, deployment, options, triggers)
     for note in kestra.notes:
         (echo or (lambda text: print(text, file=sys.stderr)))("Note: " + note)
-    return yaml_out.dump(kestra.to_dict())
+    return yaml_out.dump(kestra.to_dict()), package
 
 
 def write_yaml(text, destination):
@@ -156,8 +171,9 @@ def client_for(connection_options):
     return KestraClient(resolve_connection(**connection_options))
 
 
-def deploy(client, text, target):
-    """Create or update the Kestra flow."""
+def deploy(client, text, package, target):
+    """Upload the code package (a namespace file), then create or update the Kestra flow."""
+    client.upload_namespace_file(target.namespace, package.namespace_path(target.flow_id), package.blob)
     client.deploy_flow(text, target.namespace, target.flow_id)
 
 

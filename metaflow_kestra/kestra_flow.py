@@ -36,6 +36,7 @@ class ScriptTask:
     retry: Optional[dict] = None
     timeout: Optional[str] = None  # ISO-8601 duration
     output_files: List[str] = field(default_factory=list)
+    namespace_files: List[str] = field(default_factory=list)  # copied into the working directory
 
     def to_dict(self):
         return _without_none([
@@ -45,6 +46,8 @@ class ScriptTask:
             ("retry", self.retry),
             ("timeout", self.timeout),
             ("taskRunner", {"type": PROCESS_RUNNER}),
+            ("namespaceFiles", {"enabled": True, "include": list(self.namespace_files)}
+             if self.namespace_files else None),
             ("env", dict(self.env) or None),
             ("commands", list(self.commands)),
             ("outputFiles", list(self.output_files) or None),

@@ -15,7 +15,8 @@ import subprocess
 import sys
 import tempfile
 
-from . import ids
+from . import code_package, ids
+from .errors import KestraError
 from .deployment import Deployment
 from .parameters import init_environment
 from .task_spec import MissingInput, RunState, TaskSpec, input_paths, iteration_input_paths
@@ -140,8 +141,9 @@ class DatastoreRunState(RunState):
 class StepRunner:
     """Runs Metaflow commands for one deployment, with the interpreter running us."""
 
-    def __init__(self, deployment, environ, execution_id=None, trigger_options=()):
+    def __init__(self, deployment, environ, execution_id=None, trigger_options=(), flow_file=None):
         self.deployment = deployment
+        self.flow_file = flow_file or deployment.flow_file
         self.execution_id = execution_id
         self.trigger_options = list(trigger_options)
         self.config_file = None
@@ -213,7 +215,7 @@ class StepRunner:
 
     def _run_here(self, args):
         """`python flow.py <args>` in this interpreter: the flow file runs as __main__."""
-        flow_file = self.deployment.flow_file
+        flow_file = self.flow_file
         saved_argv, saved_path = sys.argv, list(sys.path)
         sys.argv = [flow_file] + self._top_level() + args
         sys.path.insert(0, os.path.dirname(os.path.abspath(flow_file)))
@@ -236,7 +238,7 @@ class StepRunner:
             raise TaskFailed(returncode)
 
     def _call(self, args, env):
-        command = [sys.executable, self.deployment.flow_file] + self._top_level() + args
+        command = [sys.executable, self.flow_file] + self._top_level() + args
         returncode = subprocess.call(command, env=env)
         if returncode:
             raise TaskFailed(returncode)
@@ -253,7 +255,7 @@ def run_task(environ, state=None, runner=None, emit=print):
     trigger = _trigger(environ.get(ENV_TRIGGER))
     _check_workflow_timeout(deployment, environ.get(ENV_EXECUTION_START))
     runner = runner or StepRunner(deployment, environ, environ[ENV_EXECUTION_ID],
-                                  upstream_trigger_options(deployment, trigger))
+                                  upstream_trigger_options(deployment, trigger), flow_file_of(deployment))
     resume = Resume.from_labels(environ.get(ENV_LABELS))
 
     if spec.start and not state.finished([ids.parameters_pathspec(run_id)]):
@@ -286,6 +288,14 @@ def run_task(environ, state=None, runner=None, emit=print):
     if spec.cards:
         export_cards("%s/%s" % (deployment.flow_name, pathspec))
     emit(outputs_line(_outputs(deployment, spec, pathspec, task, next_steps, iteration)))
+
+
+def flow_file_of(deployment):
+    """The flow file to run: inside the unpacked code package the deployment pins."""
+    if not deployment.code_path:
+        return deployment.flow_file
+    return os.path.join(code_package.unpack(os.path.abspath(deployment.code_path), deployment.code_sha),
+                        deployment.flow_file)
 
 
 def link_local_datastore(deployment, workdir="."):
@@ -407,7 +417,7 @@ def main(environ=None):
         run_task(environ)
     except TaskFailed as failure:
         return failure.returncode
-    except (MissingInput, TaskRefused) as problem:
+    except (MissingInput, TaskRefused, KestraError) as problem:
         print("metaflow-kestra: %s" % problem, file=sys.stderr)
         return 1
     return 0

@@ -10,8 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 from metaflow_kestra.local_server.server import worker_environment
 from tests.flow_loading import flow_path
+from tests.standin_engine import NAMESPACE_FILES_ENV
 
 _DUMP = r"""
 import json, runpy, sys
@@ -42,9 +45,12 @@ class FlowWorkspace:
         self.env.setdefault("METAFLOW_USER", "tester")
         self.env["METAFLOW_DEFAULT_DATASTORE"] = "local"
         self.env["METAFLOW_DEFAULT_METADATA"] = "local"
+        self.env[NAMESPACE_FILES_ENV] = str(self.root / "namespace-files")
 
     def flow_command(self, name, *args, check=True):
-        command = [sys.executable, str(flow_path(name))] + list(args)
+        """`python <flow> args...` for a sample flow's name (or a flow file's absolute path)."""
+        script = name if os.path.isabs(str(name)) else flow_path(name)
+        command = [sys.executable, str(script)] + list(args)
         done = subprocess.run(command, cwd=self.root, env=self.env, capture_output=True, text=True)
         if check and done.returncode:
             raise AssertionError("%s failed (%d):\n%s\n%s" % (" ".join(command), done.returncode,
@@ -52,14 +58,28 @@ class FlowWorkspace:
         return done
 
     def run_locally(self, name, *params):
-        run_id_file = self.root / ("%s.local-run-id" % name)
+        run_id_file = self.root / ("%s.local-run-id" % os.path.basename(str(name)))
         self.flow_command(name, "run", "--run-id-file", str(run_id_file), *params)
         return run_id_file.read_text().strip()
 
-    def compile(self, name, *options):
-        target = self.root / ("%s.yaml" % name)
-        self.flow_command(name, "kestra", "compile", str(target), *options)
-        return target.read_text()
+    def compile(self, name, *options, top_level=()):
+        """The flow's Kestra YAML; its code package goes where the stand-in engine's Kestra keeps
+        namespace files, as `create` would upload it."""
+        stem = os.path.basename(str(name)).replace(".py", "")
+        target = self.root / ("%s.yaml" % stem)
+        package = self.root / ("%s.tgz" % stem)
+        self.flow_command(name, *top_level, "kestra", "compile", str(target), "--package-file", str(package),
+                          *options)
+        text = target.read_text()
+        deployment = json.loads(yaml.safe_load(text)["variables"]["metaflow_deployment"])
+        stored = self.namespace_files / deployment["code_path"]
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        package.replace(stored)
+        return text
+
+    @property
+    def namespace_files(self):
+        return Path(self.env[NAMESPACE_FILES_ENV])
 
     def artifacts(self, flow_name, run_id, name=None):
         """{successful, steps: {step: sorted [(artifact, repr)] per task}} of a run of sample `name`."""

@@ -16,6 +16,7 @@ import glob
 import json
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 from datetime import datetime, timezone
@@ -24,6 +25,8 @@ from typing import Optional
 
 import yaml
 
+# Where the stand-in's "Kestra" keeps namespace files (an environment entry of the engine's environ).
+NAMESPACE_FILES_ENV = "STANDIN_NAMESPACE_FILES"
 _OUTPUTS_LINE = re.compile(r"^::(\{.*\})::$")
 _EXPRESSION = re.compile(r"\{\{(.*?)\}\}|\{%\s*raw\s*%\}(.*?)\{%\s*endraw\s*%\}", re.S)
 
@@ -133,6 +136,7 @@ class StandinEngine:
         timeout = _seconds(task["timeout"]) if task.get("timeout") else None
         run.outputs = {}
         with tempfile.TemporaryDirectory() as workdir:
+            self._copy_namespace_files(task, workdir)
             for command in task["commands"]:
                 command = self.render(command, run)
                 try:
@@ -155,6 +159,18 @@ class StandinEngine:
                         files[os.path.relpath(path, workdir)] = handle.read()
             if files:
                 run.outputs["outputFiles"] = files
+
+    def _copy_namespace_files(self, task, workdir):
+        """What `namespaceFiles: {enabled, include}` does: copy matching files into the working directory."""
+        spec = task.get("namespaceFiles") or {}
+        if not spec.get("enabled"):
+            return
+        store = self.environ.get(NAMESPACE_FILES_ENV)
+        for pattern in spec.get("include") or []:
+            for path in glob.glob(os.path.join(store, pattern)) if store else []:
+                destination = os.path.join(workdir, os.path.relpath(path, store))
+                os.makedirs(os.path.dirname(destination), exist_ok=True)
+                shutil.copyfile(path, destination)
 
     # -- Kestra's variables ------------------------------------------------
 

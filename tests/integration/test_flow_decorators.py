@@ -8,8 +8,8 @@ from tests.standin_engine import StandinEngine
 
 
 def compiled(workspace, name, *top_level):
-    done = workspace.flow_command(name, *top_level, "kestra", "compile", "-")
-    return done.stdout, yaml_out.load(done.stdout)
+    text = workspace.compile(name, top_level=top_level)
+    return text, yaml_out.load(text)
 
 
 def test_schedule_becomes_a_standard_cron_schedule(tmp_path):

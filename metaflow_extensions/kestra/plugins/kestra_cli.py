@@ -100,16 +100,23 @@ run_id_option = click.option("--run-id", required=True, help="Metaflow run id (k
 @max_workers_option
 @tag_option
 @workflow_timeout_option
+@click.option("--package-file", default=None, type=click.Path(dir_okay=False),
+              help="Also write the code package the flow runs (upload it as the namespace file the YAML names).")
 @click.pass_obj
 @_reports_errors
-def compile(obj, file, max_workers, tags, workflow_timeout):
+def compile(obj, file, max_workers, tags, workflow_timeout, package_file):
     from metaflow_kestra.flow_commands import compile_to_yaml, write_yaml
 
-    text = compile_to_yaml(_context(obj), obj.kestra_target, max_workers, tags or (), workflow_timeout)
+    text, package = compile_to_yaml(_context(obj), obj.kestra_target, max_workers, tags or (), workflow_timeout)
     destination = file or "%s.yaml" % obj.kestra_target.flow_id
     write_yaml(text, destination)
+    if package_file:
+        with open(package_file, "wb") as handle:
+            handle.write(package.blob)
     if destination != "-":
-        obj.echo("Wrote Kestra flow *%s* to %s." % (obj.kestra_target.flow_id, destination))
+        obj.echo("Wrote Kestra flow *%s* to %s (code package %s, %.1f MB, namespace file %s)." % (
+            obj.kestra_target.flow_id, destination, package.sha[:12], package.size / 1e6,
+            package.namespace_path(obj.kestra_target.flow_id)))
 
 
 @kestra.command(help="Deploy this flow to Kestra (create it, or update it in place).")
@@ -124,22 +131,22 @@ def compile(obj, file, max_workers, tags, workflow_timeout):
 def create(obj, max_workers, tags, workflow_timeout, only_json, deployer_attribute_file):
     from metaflow_kestra.flow_commands import compile_to_yaml
 
-    text = compile_to_yaml(_context(obj), obj.kestra_target, max_workers, tags or (), workflow_timeout)
+    text, package = compile_to_yaml(_context(obj), obj.kestra_target, max_workers, tags or (), workflow_timeout)
     # Written before deploying, as Argo does: the Deployer API reads it from a pipe.
     _write_attributes(deployer_attribute_file, obj, additional_info={"flow_yaml": text} if only_json else None)
     if only_json:
         sys.stdout.write(text)
     else:
-        _deploy(obj, text)
+        _deploy(obj, text, package)
 
 
-def _deploy(obj, text):
+def _deploy(obj, text, package):
     from metaflow_kestra.flow_commands import deploy
 
     client = _client(obj)
-    deploy(client, text, obj.kestra_target)
-    obj.echo("Deployed *%s* to Kestra namespace *%s* at %s."
-             % (obj.kestra_target.flow_id, obj.kestra_target.namespace, client.connection.url))
+    deploy(client, text, package, obj.kestra_target)
+    obj.echo("Deployed *%s* to Kestra namespace *%s* at %s (code package %s)."
+             % (obj.kestra_target.flow_id, obj.kestra_target.namespace, client.connection.url, package.sha[:12]))
     return client
 
 
@@ -184,8 +191,8 @@ def run(obj, max_workers, tags, workflow_timeout, run_id_file, wait, wait_timeou
         **kwargs):
     from metaflow_kestra.flow_commands import compile_to_yaml
 
-    client = _deploy(obj, compile_to_yaml(_context(obj), obj.kestra_target, max_workers, tags or (),
-                                          workflow_timeout))
+    text, package = compile_to_yaml(_context(obj), obj.kestra_target, max_workers, tags or (), workflow_timeout)
+    client = _deploy(obj, text, package)
     _start(obj, client, run_id_file, wait, wait_timeout, tags or (), deployer_attribute_file, kwargs)
 
 
