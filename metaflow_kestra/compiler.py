@@ -46,7 +46,9 @@ class CompileOptions:
     namespace: str = "metaflow"
     flow_id: str = ""
     max_workers: int = 16
-    python: str = "python"
+    python: str = "python"  # the worker's interpreter (with Metaflow and this package)
+    task_runner: str = "process"  # or "docker"
+    image: str = ""  # default container image for the docker task runner
 
 
 def default_flow_id(flow_name, project_branch=None):
@@ -124,6 +126,12 @@ class _Builder:
         self.has_inputs = bool(deployment.parameters)
         self.workflow_timeout = deployment.workflow_timeout
         self.code_files = [deployment.code_path] if deployment.code_path else []
+        self.flow_name = deployment.flow_name
+        if options.task_runner == "docker" and deployment.datastore == "local":
+            raise UnsupportedFlow(
+                "Flow %s: --task-runner docker runs each step in its own container, which cannot see this "
+                "machine's local datastore. Deploy with a remote datastore (e.g. --datastore=s3)." % self.flow_name
+            )
         self.reads_trigger = bool(triggers.events or triggers.upstream)
 
     def sequence(self, seq, place):
@@ -225,7 +233,25 @@ class _Builder:
             timeout=iso_duration(min(timeouts)) if timeouts else None,
             output_files=["%s/*.html" % CARDS_DIR] if settings.cards else [],
             namespace_files=self.code_files,
+            **self.runner(step, settings),
         )
+
+    def runner(self, step, settings):
+        """The task runner: Process, or Docker with the image and @resources/@kubernetes limits."""
+        if self.options.task_runner == "process":
+            return {}
+        image = settings.resources.get("image") or self.options.image
+        if not image:
+            raise UnsupportedFlow(
+                "Flow %s, step %s: the docker task runner needs an image: pass --image, or give the step "
+                "@kubernetes(image=...)." % (self.flow_name, step)
+            )
+        runner = {"type": k.DOCKER_RUNNER}
+        if settings.resources.get("cpu"):
+            runner["cpu"] = {"cpus": float(settings.resources["cpu"])}
+        if settings.resources.get("memory"):
+            runner["memory"] = {"memory": "%sMB" % int(float(settings.resources["memory"]))}
+        return {"task_runner": runner, "container_image": image}
 
 
 def _retry(settings):
@@ -262,6 +288,8 @@ def _check_ids(flow_name, flow_id, options, graph):
             "Flow %s: %r is not a Kestra namespace (lowercase letters, digits, '.', '_', '-')."
             % (flow_name, options.namespace)
         )
+    if options.task_runner not in ("process", "docker"):
+        raise KestraError("Flow %s: --task-runner must be process or docker." % flow_name)
     if options.max_workers < 1:
         raise KestraError("Flow %s: --max-workers must be at least 1." % flow_name)
     for node in graph:

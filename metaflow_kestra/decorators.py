@@ -84,8 +84,8 @@ def step_settings(node, flow_name):
             settings.secrets.extend(_kestra_secrets(deco.attributes.get("sources") or [], where))
         elif name in RESOURCE_HINTS:
             settings.resources.update(_resources(deco.attributes))
-            settings.notes.append("%s: resources are hints here; the Process task runner does not limit "
-                                  "them (a container task runner would)." % where)
+            settings.notes.append("%s: resources apply with --task-runner docker; the Process task runner "
+                                  "does not limit them." % where)
         elif name == "card":
             settings.cards = True
         elif name not in KNOWN:

@@ -144,12 +144,30 @@ def make_deployment(context, target, tags=(), triggers=None, workflow_timeout=0,
     )
 
 
-def compile_to_yaml(context, target, max_workers=16, tags=(), workflow_timeout=0, echo=None):
+@dataclass
+class DeployOptions:
+    """What `compile`, `create` and `run` share (click options of the same names)."""
+
+    max_workers: int = 16
+    tags: tuple = ()
+    workflow_timeout: int = 0
+    task_runner: str = "process"
+    image: str = ""
+    worker_python: str = "python"
+
+    def compile_options(self, target):
+        return CompileOptions(namespace=target.namespace, flow_id=target.flow_id, max_workers=self.max_workers,
+                              python=self.worker_python, task_runner=self.task_runner, image=self.image or "")
+
+
+def compile_to_yaml(context, target, settings=None, echo=None):
     """(YAML text, code package) of the Kestra flow for this Metaflow flow.
 
     The YAML names the package's namespace file; `deploy` uploads both.
     """
-    options = CompileOptions(namespace=target.namespace, flow_id=target.flow_id, max_workers=max_workers)
+    settings = settings or DeployOptions()
+    options = settings.compile_options(target)
+    tags, workflow_timeout = settings.tags, settings.workflow_timeout
     triggers = flow_triggers(context.flow, context.flow_name, upstream_flow_id)
     package = context.code_package()
     deployment = make_deployment(context, target, tags, triggers, workflow_timeout, package)

@@ -11,6 +11,7 @@ from typing import Dict, List, Optional, Union
 
 SHELL_COMMANDS = "io.kestra.plugin.scripts.shell.Commands"
 PROCESS_RUNNER = "io.kestra.plugin.core.runner.Process"
+DOCKER_RUNNER = "io.kestra.plugin.scripts.runner.docker.Docker"
 PARALLEL = "io.kestra.plugin.core.flow.Parallel"
 SEQUENTIAL = "io.kestra.plugin.core.flow.Sequential"
 FOR_EACH = "io.kestra.plugin.core.flow.ForEach"
@@ -37,6 +38,8 @@ class ScriptTask:
     timeout: Optional[str] = None  # ISO-8601 duration
     output_files: List[str] = field(default_factory=list)
     namespace_files: List[str] = field(default_factory=list)  # copied into the working directory
+    task_runner: Dict[str, object] = field(default_factory=lambda: {"type": PROCESS_RUNNER})
+    container_image: Optional[str] = None
 
     def to_dict(self):
         return _without_none([
@@ -45,7 +48,8 @@ class ScriptTask:
             ("description", self.description),
             ("retry", self.retry),
             ("timeout", self.timeout),
-            ("taskRunner", {"type": PROCESS_RUNNER}),
+            ("taskRunner", dict(self.task_runner)),
+            ("containerImage", self.container_image),
             ("namespaceFiles", {"enabled": True, "include": list(self.namespace_files)}
              if self.namespace_files else None),
             ("env", dict(self.env) or None),

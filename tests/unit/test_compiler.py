@@ -111,3 +111,42 @@ def test_bad_options_are_refused_with_the_flow_name(options, message):
     with pytest.raises(KestraError, match=message) as err:
         compiled("linear_flow", **options)
     assert "LinearFlow" in str(err.value)
+
+
+def compiled_for_docker(name, **options):
+    flow = load_flow(name)
+    deployment = Deployment(flow_name=type(flow).__name__, flow_file="flow.py", datastore="s3",
+                            datastore_root="s3://bucket/metaflow", parameters=parameter_kinds(flow))
+    return compile_flow(flow, load_graph(name), deployment, CompileOptions(task_runner="docker", **options))
+
+
+def test_docker_task_runner_sets_image_resources_and_keeps_env():
+    kestra = compiled_for_docker("decorated_flow", image="ghcr.io/acme/flows:1", python="/opt/venv/bin/python")
+    tasks = by_id(kestra)
+    start = tasks["start"].to_dict()
+    assert start["taskRunner"] == {"type": "io.kestra.plugin.scripts.runner.docker.Docker"}
+    assert start["containerImage"] == "ghcr.io/acme/flows:1"
+    assert start["commands"] == ["/opt/venv/bin/python -m metaflow_kestra.task"]
+    configured = tasks["configured"].to_dict()
+    assert configured["env"]["GREETING"].startswith("{% raw %}hello")
+
+
+def test_docker_resources_come_from_resources_decorators():
+    from metaflow_kestra.compiler import _Builder
+    from metaflow_kestra.decorators import FlowTriggers, StepSettings
+
+    builder = _Builder({}, {}, {}, Deployment(flow_name="F", flow_file="f.py", datastore="s3"),
+                       CompileOptions(task_runner="docker", image="img:1"), FlowTriggers())
+    runner = builder.runner("train", StepSettings(resources={"cpu": "2", "memory": "4096", "image": "gpu:2"}))
+    assert runner == {"task_runner": {"type": "io.kestra.plugin.scripts.runner.docker.Docker",
+                                      "cpu": {"cpus": 2.0}, "memory": {"memory": "4096MB"}},
+                      "container_image": "gpu:2"}
+
+
+def test_docker_needs_an_image_and_a_remote_datastore():
+    with pytest.raises(KestraError, match="Flow LinearFlow, step start: the docker task runner needs an image"):
+        compiled_for_docker("linear_flow")
+    with pytest.raises(KestraError, match="cannot see this machine's local datastore"):
+        flow = load_flow("linear_flow")
+        compile_flow(flow, load_graph("linear_flow"), Deployment(flow_name="LinearFlow", flow_file="f.py"),
+                     CompileOptions(task_runner="docker", image="x"))

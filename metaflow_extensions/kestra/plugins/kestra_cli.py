@@ -66,13 +66,41 @@ def _client(obj):
     return client_for(obj.kestra_connection)
 
 
-max_workers_option = click.option(
-    "--max-workers", default=16, show_default=True, type=int,
-    help="How many items of a foreach run at once (Kestra ForEach concurrencyLimit).",
-)
 tag_option = click.option(
     "--tag", "tags", multiple=True, default=None, help="Tag for the runs of this deployment (repeatable).",
 )
+_DEPLOY_OPTIONS = [
+    click.option("--max-workers", default=16, show_default=True, type=int,
+                 help="How many items of a foreach run at once (Kestra ForEach concurrencyLimit)."),
+    tag_option,
+    click.option("--workflow-timeout", default=None, type=int,
+                 help="Fail a run once it has run this many seconds (no task starts after; running ones are cut)."),
+    click.option("--task-runner", type=click.Choice(["process", "docker"]), default="process", show_default=True,
+                 help="Kestra task runner: process (on the worker) or docker (a container per task)."),
+    click.option("--image", default=None, help="Container image for --task-runner docker (Python, Metaflow and "
+                 "metaflow-kestra installed); @kubernetes(image=...) overrides it per step."),
+    click.option("--worker-python", default="python", show_default=True,
+                 help="The Python on the worker (or in the image) that has Metaflow and metaflow-kestra."),
+]
+
+
+def deploy_options(command):
+    """The options of compile/create/run, passed on as one `settings` (a DeployOptions)."""
+    for option in reversed(_DEPLOY_OPTIONS):
+        command = option(command)
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        from metaflow_kestra.flow_commands import DeployOptions
+
+        kwargs["settings"] = DeployOptions(
+            max_workers=kwargs.pop("max_workers"), tags=tuple(kwargs.pop("tags") or ()),
+            workflow_timeout=kwargs.pop("workflow_timeout") or 0, task_runner=kwargs.pop("task_runner"),
+            image=kwargs.pop("image") or "", worker_python=kwargs.pop("worker_python"),
+        )
+        return command(*args, **kwargs)
+
+    return wrapper
 run_id_file_option = click.option(
     "--run-id-file", default=None, type=str, help="Write the ID of the Metaflow run to this file.",
 )
@@ -84,10 +112,6 @@ timeout_option = click.option(
     "--wait-timeout", default=3600, show_default=True, type=int,
     help="With --wait, give up after this many seconds.",
 )
-workflow_timeout_option = click.option(
-    "--workflow-timeout", default=None, type=int,
-    help="Fail a run once it has run this many seconds (no task starts after; running ones are cut).",
-)
 attribute_file_option = click.option(
     "--deployer-attribute-file", default=None, type=str, hidden=True,
     help="Write deployment attributes here (used by Metaflow's Deployer API).",
@@ -97,17 +121,15 @@ run_id_option = click.option("--run-id", required=True, help="Metaflow run id (k
 
 @kestra.command(help="Write the Kestra flow for this Metaflow flow (default <flow-id>.yaml; '-' for stdout).")
 @click.argument("file", required=False, default=None)
-@max_workers_option
-@tag_option
-@workflow_timeout_option
+@deploy_options
 @click.option("--package-file", default=None, type=click.Path(dir_okay=False),
               help="Also write the code package the flow runs (upload it as the namespace file the YAML names).")
 @click.pass_obj
 @_reports_errors
-def compile(obj, file, max_workers, tags, workflow_timeout, package_file):
+def compile(obj, file, package_file, settings):
     from metaflow_kestra.flow_commands import compile_to_yaml, write_yaml
 
-    text, package = compile_to_yaml(_context(obj), obj.kestra_target, max_workers, tags or (), workflow_timeout)
+    text, package = compile_to_yaml(_context(obj), obj.kestra_target, settings, obj.echo)
     destination = file or "%s.yaml" % obj.kestra_target.flow_id
     write_yaml(text, destination)
     if package_file:
@@ -120,18 +142,16 @@ def compile(obj, file, max_workers, tags, workflow_timeout, package_file):
 
 
 @kestra.command(help="Deploy this flow to Kestra (create it, or update it in place).")
-@max_workers_option
-@tag_option
-@workflow_timeout_option
+@deploy_options
 @click.option("--only-json", is_flag=True, default=False,
               help="Print the generated Kestra flow (YAML) instead of deploying it.")
 @attribute_file_option
 @click.pass_obj
 @_reports_errors
-def create(obj, max_workers, tags, workflow_timeout, only_json, deployer_attribute_file):
+def create(obj, only_json, deployer_attribute_file, settings):
     from metaflow_kestra.flow_commands import compile_to_yaml
 
-    text, package = compile_to_yaml(_context(obj), obj.kestra_target, max_workers, tags or (), workflow_timeout)
+    text, package = compile_to_yaml(_context(obj), obj.kestra_target, settings, obj.echo)
     # Written before deploying, as Argo does: the Deployer API reads it from a pipe.
     _write_attributes(deployer_attribute_file, obj, additional_info={"flow_yaml": text} if only_json else None)
     if only_json:
@@ -178,22 +198,19 @@ def trigger(obj, run_id_file, wait, wait_timeout, tags, deployer_attribute_file,
 
 @parameters.add_custom_parameters(deploy_mode=False)
 @kestra.command(help="Deploy this flow and start an execution (parameters as --<name> value).")
-@max_workers_option
-@tag_option
-@workflow_timeout_option
+@deploy_options
 @run_id_file_option
 @wait_option
 @timeout_option
 @attribute_file_option
 @click.pass_obj
 @_reports_errors
-def run(obj, max_workers, tags, workflow_timeout, run_id_file, wait, wait_timeout, deployer_attribute_file,
-        **kwargs):
+def run(obj, run_id_file, wait, wait_timeout, deployer_attribute_file, settings, **kwargs):
     from metaflow_kestra.flow_commands import compile_to_yaml
 
-    text, package = compile_to_yaml(_context(obj), obj.kestra_target, max_workers, tags or (), workflow_timeout)
+    text, package = compile_to_yaml(_context(obj), obj.kestra_target, settings, obj.echo)
     client = _deploy(obj, text, package)
-    _start(obj, client, run_id_file, wait, wait_timeout, tags or (), deployer_attribute_file, kwargs)
+    _start(obj, client, run_id_file, wait, wait_timeout, settings.tags, deployer_attribute_file, kwargs)
 
 
 @kestra.command(help="Start a run that reuses the finished tasks of a failed run and runs the rest.")
