@@ -42,7 +42,7 @@ class FlowWorkspace:
         # What a task on the local server's Process runner sees: this Python first on PATH.
         self.env = worker_environment(os.environ)
         self.env["METAFLOW_DATASTORE_SYSROOT_LOCAL"] = str(self.root)
-        self.env.setdefault("METAFLOW_USER", "tester")
+        self.env["METAFLOW_USER"] = "tester"  # fixed: flow ids under @project name the user
         self.env["METAFLOW_DEFAULT_DATASTORE"] = "local"
         self.env["METAFLOW_DEFAULT_METADATA"] = "local"
         self.env[NAMESPACE_FILES_ENV] = str(self.root / "namespace-files")
