@@ -134,13 +134,17 @@ class LocalServer:
         with open(self.log_file, errors="replace") as handle:
             return "".join(deque(handle, maxlen=lines))
 
+    def kestra_jar(self):
+        """The Kestra server JAR: the one configured, else downloaded (once) from Maven."""
+        return self.settings.kestra_jar or self._fetch(KESTRA_SERVER_ARTIFACT, self.settings.kestra_version)
+
     # -- internals -------------------------------------------------------
 
     def _kestra_command(self, _server):
         """Provision Java, the Kestra JAR and the plugins; return the server command."""
         settings = self.settings
         java = find_java()
-        jar = settings.kestra_jar or self._fetch(KESTRA_SERVER_ARTIFACT, settings.kestra_version)
+        jar = self.kestra_jar()
         if not os.path.isfile(str(jar)):
             raise ServerError("The Kestra JAR %s does not exist." % jar)
         for group, name in SCRIPT_PLUGIN_ARTIFACTS:

@@ -59,3 +59,19 @@ def test_project_branches_deploy_side_by_side(tmp_path, top_level, flow_id, bran
     assert engine.run() == "SUCCESS", "\n".join(engine.logs)
     start = dict(workspace.artifacts("ProjectFlow", "kestra-proj1")["steps"]["start"][0])
     assert start["branch"] == repr(branch)
+
+
+def test_the_event_triggered_example_pair_runs(tmp_path):
+    workspace = FlowWorkspace(tmp_path)
+    ingest = StandinEngine(workspace.compile("ingest_flow"), "ing1", environ=workspace.env,
+                           trigger={"body": {"path": "s3://bucket/day=1"}})
+    assert ingest.run() == "SUCCESS", "\n".join(ingest.logs)
+    train = StandinEngine(workspace.compile("train_on_ingest_flow"), "trn1", environ=workspace.env,
+                          trigger={"namespace": "metaflow", "flowId": "ingestflow", "executionId": "ing1"})
+    assert train.run() == "SUCCESS", "\n".join(train.logs)
+    assert dict(workspace.artifacts("TrainOnIngestFlow", "kestra-trn1")["steps"]["start"][0])["rows"] == "170"
+
+
+def test_the_scheduled_example_compiles_to_a_schedule(tmp_path):
+    _, flow = compiled(FlowWorkspace(tmp_path), "nightly_report_flow")
+    assert flow["triggers"][0]["cron"] == "30 2 * * *"
