@@ -174,20 +174,24 @@ def _refuse_parallel(graph, flow_name):
 
 
 def _topological_order(graph):
-    """Steps ordered so every transition goes forward (self-loops ignored)."""
-    order, state = [], {}
+    """Steps ordered so every transition goes forward (self-loops ignored).
 
-    def visit(name):
-        if state.get(name) == "done":
-            return
-        state[name] = "visiting"
-        for child in graph[name].out_funcs:
-            if child != name and state.get(child) != "visiting":
-                visit(child)
-        state[name] = "done"
-        order.append(name)
-
-    visit("start")
+    Iterative depth-first search: a flow may chain thousands of steps.
+    """
+    order, done, on_path = [], set(), set()
+    stack = [("start", iter(graph["start"].out_funcs))]
+    on_path.add("start")
+    while stack:
+        name, children = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            on_path.discard(name)
+            done.add(name)
+            order.append(name)
+        elif child != name and child not in done and child not in on_path:
+            on_path.add(child)
+            stack.append((child, iter(graph[child].out_funcs)))
     return order[::-1]
 
 

@@ -107,3 +107,26 @@ def test_recursive_step_is_a_loop():
 def test_parallel_is_refused_with_the_step_name():
     with pytest.raises(UnsupportedFlow, match="step train: @parallel"):
         build_structure(load_graph("parallel_flow"), "ParallelFlow")
+
+
+def test_a_long_chain_needs_no_recursion(tmp_path):
+    # Metaflow's own graph needs one stack frame per step of a chain; ours needs none.
+    import importlib.util
+    import sys
+
+    from metaflow.graph import FlowGraph
+
+    from benchmarks.flows import linear_flow, write
+
+    name, path = write(tmp_path, linear_flow(900))
+    spec = importlib.util.spec_from_file_location("long_flow", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    graph = FlowGraph(getattr(module, name))
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(200)
+    try:
+        tree = build_structure(graph, name)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert len(steps_in(tree)) == 900
