@@ -13,16 +13,21 @@ class _FlowDumper(yaml.SafeDumper):
         return True
 
 
+_UNSAFE = frozenset("\x7f\x85\u2028\u2029\ufeff")
+
+
 def _represent_str(dumper, text):
-    style = "|" if "\n" in text and _block_safe(text) else None
+    if _has_special_characters(text):
+        style = '"'  # escapes them (\N, \L, \P, \x..): YAML would read them back as line breaks
+    elif "\n" in text:
+        style = "|" if all(not line.endswith((" ", "\t")) for line in text.split("\n")) else '"'
+    else:
+        style = None
     return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
 
 
-def _block_safe(text):
-    # Literal blocks cannot hold trailing spaces on a line or some control characters faithfully.
-    return all(not line.endswith((" ", "\t")) for line in text.split("\n")) and all(
-        ch in "\n\t" or (ch >= " " and ch not in "\x7f\x85\u2028\u2029\ufeff") for ch in text
-    )
+def _has_special_characters(text):
+    return any((ch < " " and ch not in "\n\t") or ch in _UNSAFE for ch in text)
 
 
 _FlowDumper.add_representer(str, _represent_str)

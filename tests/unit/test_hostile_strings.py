@@ -12,7 +12,7 @@ from tests.standin_engine import StandinEngine
 # Text biased towards what breaks templates, YAML and shells.
 PIECES = st.sampled_from(["{{", "}}", "{%", "%}", "{#", "#}", "{% endraw %}", "{%raw%}", "'", '"', '"""',
                           "\\", "\n", ": ", "- ", "#", "&a", "*a", "!!python/object", "$(rm -rf /)", "`id`",
-                          "\t", " ", "ü", "✓", "😀", "\x00"[:0]])
+                          "\t", " ", "ü", "✓", "😀", "\x85", "\u2028", "\ufeff"])
 HOSTILE = st.lists(st.one_of(PIECES, st.text(max_size=5)), max_size=12).map("".join)
 RENDER = StandinEngine("tasks: []", "x")
 
