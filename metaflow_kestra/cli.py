@@ -4,13 +4,13 @@ Thin on purpose: parse options, call `local_server`, print for people.
 Every failure is a `KestraError` rendered on stderr with a non-zero exit.
 """
 
-import functools
 import sys
 import time
 
 import click
 
 from .errors import KestraError
+from .errors import reports_errors as _reports_errors_with
 from .local_server.server import LocalServer
 from .local_server.settings import (
     DEFAULT_MANAGEMENT_PORT,
@@ -19,18 +19,7 @@ from .local_server.settings import (
 )
 
 
-def reports_errors(command):
-    """Turn a `KestraError` into one readable message and exit code 1."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except KestraError as err:
-            click.secho(err.render(), fg="red", err=True)
-            sys.exit(1)
-
-    return wrapper
+reports_errors = _reports_errors_with(click.secho)
 
 
 @click.group(help="Run Metaflow flows on Kestra.")

@@ -37,3 +37,25 @@ class JavaNotFound(KestraError):
 
 class ServerError(KestraError):
     """The local Kestra server could not be started, reached or stopped."""
+
+
+def reports_errors(secho):
+    """A decorator for click commands: a `KestraError` becomes one readable message and exit 1.
+
+    `secho` is the click in use (the console command's, or Metaflow's vendored one).
+    """
+    import functools
+    import sys
+
+    def decorator(command):
+        @functools.wraps(command)
+        def wrapper(*args, **kwargs):
+            try:
+                return command(*args, **kwargs)
+            except KestraError as err:
+                secho(err.render(), fg="red", err=True)
+                sys.exit(1)
+
+        return wrapper
+
+    return decorator

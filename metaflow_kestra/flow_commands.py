@@ -266,8 +266,16 @@ def execution_of(run_id):
         )
 
 
-def run_state(execution):
-    return execution["state"]["current"]
+def execution_of_flow(client, target, run_id):
+    """The Kestra execution of `run_id`, checked to belong to this flow's deployment."""
+    execution = client.execution(execution_of(run_id))
+    if (execution.get("namespace"), execution.get("flowId")) != (target.namespace, target.flow_id):
+        raise KestraError(
+            "Run %s belongs to Kestra flow %s.%s, not %s.%s: run the command with that flow's file "
+            "(or --kestra-namespace/--flow-id)." % (
+                run_id, execution.get("namespace"), execution.get("flowId"), target.namespace, target.flow_id)
+        )
+    return execution
 
 
 def describe_execution(execution, flow_name):
@@ -300,12 +308,7 @@ def resume_execution(client, target, context, origin_run_id, step=None, tags=())
     """Start an execution that clones the origin run's finished tasks (all but `step` and after)."""
     from .runtime import ORIGIN_LABEL, RERUN_LABEL
 
-    origin = client.execution(execution_of(origin_run_id))
-    if (origin.get("namespace"), origin.get("flowId")) != (target.namespace, target.flow_id):
-        raise KestraError(
-            "Run %s belongs to Kestra flow %s.%s, not %s.%s." % (
-                origin_run_id, origin.get("namespace"), origin.get("flowId"), target.namespace, target.flow_id)
-        )
+    origin = execution_of_flow(client, target, origin_run_id)
     if step is not None and step not in [node.name for node in context.graph]:
         raise KestraError("Flow %s has no step %r to resume from." % (context.flow_name, step))
     inputs = {name: _input_field(value) for name, value in (origin.get("inputs") or {}).items()

@@ -7,23 +7,12 @@ import sys
 from metaflow import parameters
 from metaflow._vendor import click
 
+from metaflow_kestra.errors import reports_errors
+
 DEFAULT_NAMESPACE = "metaflow"
 
 
-def _reports_errors(command):
-    """A KestraError becomes one readable message and exit code 1."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        from metaflow_kestra.errors import KestraError
-
-        try:
-            return command(*args, **kwargs)
-        except KestraError as err:
-            click.secho(err.render(), fg="red", err=True)
-            sys.exit(1)
-
-    return wrapper
+_reports_errors = reports_errors(click.secho)
 
 
 @click.group()
@@ -267,10 +256,9 @@ def _follow_started(obj, client, run_id, run_id_file, wait, wait_timeout, attrib
 @click.pass_obj
 @_reports_errors
 def status(obj, run_id):
-    from metaflow_kestra.flow_commands import describe_execution, execution_of
+    from metaflow_kestra.flow_commands import describe_execution, execution_of_flow
 
-    execution_id = execution_of(run_id)
-    execution = _client(obj).execution(execution_id)
+    execution = execution_of_flow(_client(obj), obj.kestra_target, run_id)
     obj.echo_always(describe_execution(execution, obj.flow.name))
 
 
@@ -296,10 +284,10 @@ def list_runs(obj, states):
 @click.pass_obj
 @_reports_errors
 def terminate(obj, run_id):
-    from metaflow_kestra.flow_commands import execution_of
+    from metaflow_kestra.flow_commands import execution_of_flow
 
-    execution_id = execution_of(run_id)
-    _client(obj).kill(execution_id)
+    client = _client(obj)
+    client.kill(execution_of_flow(client, obj.kestra_target, run_id)["id"])
     obj.echo("Asked Kestra to kill the execution of run *%s*." % run_id)
 
 
@@ -318,10 +306,10 @@ def delete(obj):
 @click.pass_obj
 @_reports_errors
 def logs(obj, run_id, step):
-    from metaflow_kestra.flow_commands import execution_of, format_logs
+    from metaflow_kestra.flow_commands import execution_of_flow, format_logs
 
-    execution_id = execution_of(run_id)
-    entries = _client(obj).logs(execution_id, task_id=step)
+    client = _client(obj)
+    entries = client.logs(execution_of_flow(client, obj.kestra_target, run_id)["id"], task_id=step)
     steps = [node.name for node in obj.graph] if step is None else [step]
     for name in steps:
         lines = format_logs([e for e in entries if e.get("taskId") == name])
