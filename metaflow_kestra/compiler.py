@@ -26,7 +26,7 @@ from .runtime import (
     ENV_DEPLOYMENT, ENV_EXECUTION_ID, ENV_EXECUTION_START, ENV_INPUTS, ENV_LABELS, ENV_PARENTS, ENV_STEP,
     ENV_TRIGGER, ENV_VALUE,
 )
-from .structure import ForEach, Loop, Parallel, Sequence, Step, Switch, UnsupportedFlow, build_structure
+from .structure import ForEach, Loop, Parallel, Step, Switch, UnsupportedFlow, build_structure
 from .task_spec import task_specs
 
 BRANCH_ITEM = "branch"

@@ -306,7 +306,7 @@ def descendants(graph, step):
 
 def resume_execution(client, target, context, origin_run_id, step=None, tags=()):
     """Start an execution that clones the origin run's finished tasks (all but `step` and after)."""
-    from .runtime import ORIGIN_LABEL, RERUN_LABEL
+    from .started_by import ORIGIN_LABEL, RERUN_LABEL
 
     origin = execution_of_flow(client, target, origin_run_id)
     if step is not None and step not in [node.name for node in context.graph]:

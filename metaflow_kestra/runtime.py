@@ -10,16 +10,15 @@ this module derives the run id, task id, input paths and split index, runs
 
 import json
 import os
-import runpy
-import subprocess
 import sys
-import tempfile
 
 from . import code_package, ids
-from .errors import KestraError
 from .deployment import Deployment
-from .parameters import init_environment
-from .task_spec import MissingInput, RunState, TaskSpec, input_paths, iteration_input_paths
+from .errors import KestraError
+from .run_state import DatastoreRunState
+from .started_by import Resume, event_parameters, trigger_variables, upstream_trigger_options
+from .step_runner import StepRunner, TaskFailed
+from .task_spec import MissingInput, TaskSpec, input_paths, iteration_input_paths
 
 ENV_DEPLOYMENT = "METAFLOW_KESTRA_DEPLOYMENT"
 ENV_STEP = "METAFLOW_KESTRA_STEP"
@@ -30,20 +29,10 @@ ENV_INPUTS = "METAFLOW_KESTRA_INPUTS"
 ENV_LABELS = "METAFLOW_KESTRA_LABELS"
 ENV_TRIGGER = "METAFLOW_KESTRA_TRIGGER"
 ENV_EXECUTION_START = "METAFLOW_KESTRA_EXECUTION_START"
-ORIGIN_LABEL = "metaflow-origin-run-id"
-RERUN_LABEL = "metaflow-rerun-steps"
 
 
 class TaskRefused(Exception):
     """The task cannot run as asked; the message says why and what to do."""
-
-
-class TaskFailed(Exception):
-    """The step (or init) exited non-zero; its own output already says why."""
-
-    def __init__(self, returncode):
-        super().__init__("exit status %d" % returncode)
-        self.returncode = returncode
 
 
 def index_path_from(parents_json, own_value):
@@ -63,185 +52,8 @@ def index_path_from(parents_json, own_value):
     return tuple(int(value) for value in values if value.isdigit())
 
 
-class Resume:
-    """A resumed run (Metaflow's clone semantics): which origin, and which steps must run again.
-
-    Read from the execution's labels, which `kestra resume` sets. A task clones
-    its origin twin (same task id: ids are derived) when the twin finished and
-    its step is not to be rerun; everything else runs.
-    """
-
-    def __init__(self, origin_run_id=None, rerun_steps=()):
-        self.origin_run_id = origin_run_id
-        self.rerun_steps = frozenset(rerun_steps)
-
-    @classmethod
-    def from_labels(cls, labels_json):
-        labels = json.loads(labels_json) if labels_json else {}
-        if isinstance(labels, list):  # [{key, value}] form
-            labels = {label["key"]: label["value"] for label in labels}
-        origin = labels.get(ORIGIN_LABEL) or None
-        rerun = [step for step in (labels.get(RERUN_LABEL) or "").split(",") if step]
-        return cls(origin, rerun)
-
-    def origin_twin(self, step, task_id, state):
-        """The origin task to clone for `step`/`task_id`, or None to run it."""
-        if not self.origin_run_id or step in self.rerun_steps:
-            return None
-        twin = ids.pathspec(self.origin_run_id, step, task_id)
-        return twin if state.finished([twin]) else None
-
-
 def outputs_line(outputs):
     return "::%s::" % json.dumps({"outputs": outputs}, separators=(",", ":"))
-
-
-class DatastoreRunState(RunState):
-    """Run facts read from the Metaflow datastore the deployment writes to."""
-
-    def __init__(self, deployment):
-        from metaflow.datastore import FlowDataStore
-        from metaflow.plugins import DATASTORES
-
-        impl = next(d for d in DATASTORES if d.TYPE == deployment.datastore)
-        root = deployment.datastore_root or impl.get_datastore_root_from_config(print)
-        self.store = FlowDataStore(deployment.flow_name, storage_impl=impl, ds_root=root)
-
-    def finished(self, pathspecs):
-        if not pathspecs:
-            return set()
-        done = self.store.get_task_datastores(pathspecs=list(pathspecs))
-        return {ds.pathspec for ds in done}
-
-    def num_splits(self, pathspec):
-        return self.task(pathspec)["_foreach_num_splits"]
-
-    def last_iteration(self, run_id, step, index_path):
-        prefix = ids.task_id_for(step, index_path) + "-r"
-        done = self.store.get_task_datastores(run_id=run_id, steps=[step])
-        iterations = [
-            ids.parse_task_id(ds.task_id)[2] for ds in done if ds.task_id.startswith(prefix)
-        ]
-        return max(iterations) if iterations else None
-
-    def next_attempt(self, pathspec):
-        """0 for a task never started, else one more than its latest attempt.
-
-        A Kestra Restart (or retry) of a task therefore runs a new attempt of the
-        same Metaflow task, and the client shows every attempt.
-        """
-        started = self.store.get_task_datastores(pathspecs=[pathspec], allow_not_done=True)
-        return max((ds.attempt + 1 for ds in started), default=0)
-
-    def task(self, pathspec):
-        run_id, step, task_id = pathspec.split("/")
-        return self.store.get_task_datastore(run_id, step, task_id)
-
-
-class StepRunner:
-    """Runs Metaflow commands for one deployment, with the interpreter running us."""
-
-    def __init__(self, deployment, environ, execution_id=None, trigger_options=(), flow_file=None):
-        self.deployment = deployment
-        self.flow_file = flow_file or deployment.flow_file
-        self.execution_id = execution_id
-        self.trigger_options = list(trigger_options)
-        self.config_file = None
-        self.environ = dict(environ)
-        self.environ.update(deployment.environment_variables)
-
-    def init(self, run_id, input_values):
-        env = dict(self.environ)
-        env.update(init_environment(self.deployment.parameters, input_values))
-        self._call(
-            ["init", "--run-id", run_id, "--task-id", ids.PARAMETERS_TASK_ID] + self._tags(), env
-        )
-
-    def step(self, step, run_id, task_id, paths, split_index=None, in_process=False, attempt=0,
-             user_retries=0):
-        """Run one Metaflow task; `in_process` saves an interpreter start (once per process)."""
-        with tempfile.NamedTemporaryFile("w", suffix=".inputs", delete=False) as handle:
-            handle.write(",".join(paths))
-        try:
-            args = [
-                "step", step, "--run-id", run_id, "--task-id", task_id,
-                "--retry-count", str(attempt), "--max-user-code-retries", str(user_retries),
-                "--input-paths-filename", handle.name,
-            ]
-            if split_index is not None:
-                args += ["--split-index", str(split_index)]
-            if in_process:
-                self._run_here(args + self._tags())
-            else:
-                self._call(args + self._tags(), self.environ)
-        finally:
-            os.unlink(handle.name)
-
-    def clone(self, step, run_id, task_id, paths, origin, attempt=0):
-        """Copy the finished origin task into this run (Metaflow's `step --clone-only`)."""
-        with tempfile.NamedTemporaryFile("w", suffix=".inputs", delete=False) as handle:
-            handle.write(",".join(paths))
-        try:
-            self._call([
-                "step", step, "--run-id", run_id, "--task-id", task_id, "--retry-count", str(attempt),
-                "--input-paths-filename", handle.name,
-                "--clone-only", origin, "--clone-run-id", origin.split("/")[0],
-            ] + self._tags(), self.environ)
-        finally:
-            os.unlink(handle.name)
-        print("metaflow-kestra: cloned %s/%s from %s (resume)." % (run_id, task_id, origin), flush=True)
-
-    def _top_level(self):
-        options = self.deployment.top_level_options() + self.trigger_options
-        if self.deployment.configs:
-            if self.config_file is None:
-                handle, self.config_file = tempfile.mkstemp(suffix=".configs.json")
-                os.close(handle)
-                self.deployment.write_configs(self.config_file)
-            options += self.deployment.config_options(self.config_file)
-        return options
-
-    def _tags(self):
-        return [arg for tag in self.tags() for arg in ("--tag", tag)]
-
-    def tags(self):
-        """The deployment's tags, and tags naming the Kestra flow and execution (findable both ways)."""
-        tags = list(self.deployment.tags)
-        if self.deployment.kestra_flow_id:
-            tags.append("kestra-flow:%s.%s" % (self.deployment.kestra_namespace, self.deployment.kestra_flow_id))
-        if self.execution_id:
-            tags.append("kestra-execution:%s" % self.execution_id)
-        return tags
-
-    def _run_here(self, args):
-        """`python flow.py <args>` in this interpreter: the flow file runs as __main__."""
-        flow_file = self.flow_file
-        saved_argv, saved_path = sys.argv, list(sys.path)
-        sys.argv = [flow_file] + self._top_level() + args
-        sys.path.insert(0, os.path.dirname(os.path.abspath(flow_file)))
-        # Metaflow registers some pickled classes (ForeachFrame) on __main__ when
-        # first imported; the flow's own __main__ must carry them too.
-        main = sys.modules["__main__"]
-        carried = {
-            name: value for name, value in vars(main).items()
-            if isinstance(value, type) and value.__module__ == "__main__"
-        }
-        try:
-            runpy.run_path(flow_file, init_globals=carried, run_name="__main__")
-            returncode = 0
-        except SystemExit as stop:
-            returncode = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
-        finally:
-            sys.argv, sys.path[:] = saved_argv, saved_path
-            sys.stdout.flush()
-        if returncode:
-            raise TaskFailed(returncode)
-
-    def _call(self, args, env):
-        command = [sys.executable, self.flow_file] + self._top_level() + args
-        returncode = subprocess.call(command, env=env)
-        if returncode:
-            raise TaskFailed(returncode)
 
 
 def run_task(environ, state=None, runner=None, emit=print):
@@ -252,7 +64,7 @@ def run_task(environ, state=None, runner=None, emit=print):
     index_path = index_path_from(environ.get(ENV_PARENTS), environ.get(ENV_VALUE))
     state = state or DatastoreRunState(deployment)
     link_local_datastore(deployment)
-    trigger = _trigger(environ.get(ENV_TRIGGER))
+    trigger = trigger_variables(environ.get(ENV_TRIGGER))
     _check_workflow_timeout(deployment, environ.get(ENV_EXECUTION_START))
     runner = runner or StepRunner(deployment, environ, environ[ENV_EXECUTION_ID],
                                   upstream_trigger_options(deployment, trigger), flow_file_of(deployment))
@@ -312,33 +124,6 @@ def link_local_datastore(deployment, workdir="."):
     if not os.path.lexists(link):
         os.makedirs(deployment.datastore_root, exist_ok=True)
         os.symlink(deployment.datastore_root, link)
-
-
-def _trigger(text):
-    """Kestra's `trigger` variables (a dict), or None when no trigger started the execution."""
-    value = json.loads(text) if text else None
-    return value if isinstance(value, dict) else None
-
-
-def event_parameters(deployment, trigger):
-    """Parameter values mapped from an event's payload (a webhook's JSON body)."""
-    body = (trigger or {}).get("body")
-    if not isinstance(body, dict):
-        return {}
-    values = {}
-    for event in deployment.events:
-        for parameter, payload_field in event.get("parameters", {}).items():
-            if payload_field in body:
-                values[parameter] = body[payload_field]
-    return values
-
-
-def upstream_trigger_options(deployment, trigger):
-    """`--trigger Flow/run` for a run started by an upstream flow's success (sets current.trigger)."""
-    if not trigger or trigger.get("flowId") not in deployment.upstream or not trigger.get("executionId"):
-        return []
-    upstream_run = ids.run_id_for(trigger["executionId"])
-    return ["--trigger", "%s/%s" % (deployment.upstream[trigger["flowId"]], upstream_run)]
 
 
 def _check_workflow_timeout(deployment, started):

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from tests.conftest import E2E_SECRET_VALUE
-from tests.e2e.test_flows_on_kestra import run_on_kestra, workspace  # noqa: F401 (fixture)
+from tests.e2e.test_flows_on_kestra import run_on_kestra
 
 pytestmark = pytest.mark.e2e
 NAMESPACE = "metaflow.tests"

@@ -2,22 +2,10 @@
 
 import pytest
 
-from tests.flow_runs import FlowWorkspace
 from tests.integration.test_compiled_flows_run import SHAPES
 from tests.integration.test_parameters_round_trip import TRICKY
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def workspace(tmp_path, kestra_server):
-    workspace = FlowWorkspace(tmp_path)
-    workspace.env.update({
-        "METAFLOW_KESTRA_HOST": kestra_server.url,
-        "METAFLOW_KESTRA_USER": kestra_server.username,
-        "METAFLOW_KESTRA_PASSWORD": kestra_server.password,
-    })
-    return workspace
 
 
 def run_on_kestra(workspace, name, *params, check=True):

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from tests.e2e.test_flows_on_kestra import run_on_kestra, workspace  # noqa: F401 (fixture)
+from tests.e2e.test_flows_on_kestra import run_on_kestra
 from tests.flow_loading import flow_path
 
 pytestmark = pytest.mark.e2e

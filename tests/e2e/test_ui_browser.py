@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_flows_on_kestra import run_on_kestra, workspace  # noqa: F401 (fixture)
+from tests.e2e.test_flows_on_kestra import run_on_kestra
 from tests.flow_loading import load_graph
 
 pytestmark = pytest.mark.e2e

@@ -1,7 +1,7 @@
 """`resume` semantics: finished tasks of the origin run are cloned, the rest runs (stand-in engine)."""
 
 from metaflow_kestra.flow_commands import descendants
-from metaflow_kestra.runtime import ORIGIN_LABEL, RERUN_LABEL
+from metaflow_kestra.started_by import ORIGIN_LABEL, RERUN_LABEL
 from tests.flow_loading import load_graph
 from tests.flow_runs import FlowWorkspace
 from tests.standin_engine import StandinEngine

@@ -1,0 +1,124 @@
+"""Runs Metaflow's own commands (`init`, `step`, `step --clone-only`) for one task."""
+
+import os
+import runpy
+import subprocess
+import sys
+import tempfile
+
+from . import ids
+from .parameters import init_environment
+
+
+class TaskFailed(Exception):
+    """The step (or init) exited non-zero; its own output already says why."""
+
+    def __init__(self, returncode):
+        super().__init__("exit status %d" % returncode)
+        self.returncode = returncode
+
+
+class StepRunner:
+    """Runs Metaflow commands for one deployment, with the interpreter running us."""
+
+    def __init__(self, deployment, environ, execution_id=None, trigger_options=(), flow_file=None):
+        self.deployment = deployment
+        self.flow_file = flow_file or deployment.flow_file
+        self.execution_id = execution_id
+        self.trigger_options = list(trigger_options)
+        self.config_file = None
+        self.environ = dict(environ)
+        self.environ.update(deployment.environment_variables)
+
+    def init(self, run_id, input_values):
+        env = dict(self.environ)
+        env.update(init_environment(self.deployment.parameters, input_values))
+        self._call(
+            ["init", "--run-id", run_id, "--task-id", ids.PARAMETERS_TASK_ID] + self._tags(), env
+        )
+
+    def step(self, step, run_id, task_id, paths, split_index=None, in_process=False, attempt=0,
+             user_retries=0):
+        """Run one Metaflow task; `in_process` saves an interpreter start (once per process)."""
+        with tempfile.NamedTemporaryFile("w", suffix=".inputs", delete=False) as handle:
+            handle.write(",".join(paths))
+        try:
+            args = [
+                "step", step, "--run-id", run_id, "--task-id", task_id,
+                "--retry-count", str(attempt), "--max-user-code-retries", str(user_retries),
+                "--input-paths-filename", handle.name,
+            ]
+            if split_index is not None:
+                args += ["--split-index", str(split_index)]
+            if in_process:
+                self._run_here(args + self._tags())
+            else:
+                self._call(args + self._tags(), self.environ)
+        finally:
+            os.unlink(handle.name)
+
+    def clone(self, step, run_id, task_id, paths, origin, attempt=0):
+        """Copy the finished origin task into this run (Metaflow's `step --clone-only`)."""
+        with tempfile.NamedTemporaryFile("w", suffix=".inputs", delete=False) as handle:
+            handle.write(",".join(paths))
+        try:
+            self._call([
+                "step", step, "--run-id", run_id, "--task-id", task_id, "--retry-count", str(attempt),
+                "--input-paths-filename", handle.name,
+                "--clone-only", origin, "--clone-run-id", origin.split("/")[0],
+            ] + self._tags(), self.environ)
+        finally:
+            os.unlink(handle.name)
+        print("metaflow-kestra: cloned %s/%s from %s (resume)." % (run_id, task_id, origin), flush=True)
+
+    def _top_level(self):
+        options = self.deployment.top_level_options() + self.trigger_options
+        if self.deployment.configs:
+            if self.config_file is None:
+                handle, self.config_file = tempfile.mkstemp(suffix=".configs.json")
+                os.close(handle)
+                self.deployment.write_configs(self.config_file)
+            options += self.deployment.config_options(self.config_file)
+        return options
+
+    def _tags(self):
+        return [arg for tag in self.tags() for arg in ("--tag", tag)]
+
+    def tags(self):
+        """The deployment's tags, and tags naming the Kestra flow and execution (findable both ways)."""
+        tags = list(self.deployment.tags)
+        if self.deployment.kestra_flow_id:
+            tags.append("kestra-flow:%s.%s" % (self.deployment.kestra_namespace, self.deployment.kestra_flow_id))
+        if self.execution_id:
+            tags.append("kestra-execution:%s" % self.execution_id)
+        return tags
+
+    def _run_here(self, args):
+        """`python flow.py <args>` in this interpreter: the flow file runs as __main__."""
+        flow_file = self.flow_file
+        saved_argv, saved_path = sys.argv, list(sys.path)
+        sys.argv = [flow_file] + self._top_level() + args
+        sys.path.insert(0, os.path.dirname(os.path.abspath(flow_file)))
+        # Metaflow registers some pickled classes (ForeachFrame) on __main__ when
+        # first imported; the flow's own __main__ must carry them too.
+        main = sys.modules["__main__"]
+        carried = {
+            name: value for name, value in vars(main).items()
+            if isinstance(value, type) and value.__module__ == "__main__"
+        }
+        try:
+            runpy.run_path(flow_file, init_globals=carried, run_name="__main__")
+            returncode = 0
+        except SystemExit as stop:
+            returncode = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+        finally:
+            sys.argv, sys.path[:] = saved_argv, saved_path
+            sys.stdout.flush()
+        if returncode:
+            raise TaskFailed(returncode)
+
+    def _call(self, args, env):
+        command = [sys.executable, self.flow_file] + self._top_level() + args
+        returncode = subprocess.call(command, env=env)
+        if returncode:
+            raise TaskFailed(returncode)
