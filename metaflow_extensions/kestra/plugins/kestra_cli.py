@@ -105,6 +105,13 @@ attribute_file_option = click.option(
     "--deployer-attribute-file", default=None, type=str, hidden=True,
     help="Write deployment attributes here (used by Metaflow's Deployer API).",
 )
+def start_options(command):
+    """The options of the commands that start an execution (trigger, run, resume)."""
+    for option in (attribute_file_option, timeout_option, wait_option, run_id_file_option):
+        command = option(command)
+    return command
+
+
 run_id_option = click.option("--run-id", required=True, help="Metaflow run id (kestra-<execution id>).")
 
 
@@ -174,11 +181,8 @@ def _write_attributes(path, obj, pathspec=None, additional_info=None):
 
 @parameters.add_custom_parameters(deploy_mode=False)
 @kestra.command(help="Start an execution of the deployed flow (parameters as --<name> value).")
-@run_id_file_option
-@wait_option
-@timeout_option
+@start_options
 @tag_option
-@attribute_file_option
 @click.pass_obj
 @_reports_errors
 def trigger(obj, run_id_file, wait, wait_timeout, tags, deployer_attribute_file, **kwargs):
@@ -188,10 +192,7 @@ def trigger(obj, run_id_file, wait, wait_timeout, tags, deployer_attribute_file,
 @parameters.add_custom_parameters(deploy_mode=False)
 @kestra.command(help="Deploy this flow and start an execution (parameters as --<name> value).")
 @deploy_options
-@run_id_file_option
-@wait_option
-@timeout_option
-@attribute_file_option
+@start_options
 @click.pass_obj
 @_reports_errors
 def run(obj, run_id_file, wait, wait_timeout, deployer_attribute_file, settings, **kwargs):
@@ -206,11 +207,8 @@ def run(obj, run_id_file, wait, wait_timeout, deployer_attribute_file, settings,
 @click.option("--clone-run-id", "--origin-run-id", "origin_run_id", required=True,
               help="The run to resume (kestra-<execution id>).")
 @click.option("--step", default=None, help="Run this step and all after it again, even if they finished.")
-@run_id_file_option
-@wait_option
-@timeout_option
+@start_options
 @tag_option
-@attribute_file_option
 @click.pass_obj
 @_reports_errors
 def resume(obj, origin_run_id, step, run_id_file, wait, wait_timeout, tags, deployer_attribute_file):
