@@ -169,13 +169,11 @@ class _Builder:
         """One branch of a Parallel: a single task, or a group that runs in order."""
         if len(seq.items) == 1 and isinstance(seq.items[0], (Step, Loop)):
             return self.sequence(seq, _Place(place.in_foreach, False))[0]
-        first = _first_step(seq)
-        if place.in_foreach and _reads_sibling_outputs(seq):
-            return k.ForEachTask(
-                id="%s-branch" % first, values=[BRANCH_ITEM], concurrency_limit=1,
-                tasks=self.sequence(seq, _Place(True, True)),
-            )
-        return k.SequentialTask(id="%s-branch" % first, tasks=self.sequence(seq, _Place(place.in_foreach, False)))
+        wrapper = self.wrapped(seq, place)
+        if wrapper:
+            return wrapper
+        return k.SequentialTask(id="%s-branch" % _first_step(seq),
+                                tasks=self.sequence(seq, _Place(place.in_foreach, False)))
 
     def case(self, switch_step, target, seq, place):
         """The tasks of one Switch case (a case that goes straight on still needs a task)."""
@@ -184,12 +182,19 @@ class _Builder:
                 id="%s-to-%s" % (switch_step, target),
                 message="Step %s chose %s: nothing to run in this case." % (switch_step, target),
             )]
-        if place.in_foreach and _reads_sibling_outputs(seq):
-            return [k.ForEachTask(
-                id="%s-branch" % _first_step(seq), values=[BRANCH_ITEM], concurrency_limit=1,
-                tasks=self.sequence(seq, _Place(True, True)),
-            )]
+        wrapper = self.wrapped(seq, place)
+        if wrapper:
+            return [wrapper]
         return self.sequence(seq, _Place(place.in_foreach, False))
+
+    def wrapped(self, seq, place):
+        """The single-item ForEach a branch inside a ForEach needs when it reads sibling outputs, else None."""
+        if not (place.in_foreach and _reads_sibling_outputs(seq)):
+            return None
+        return k.ForEachTask(
+            id="%s-branch" % _first_step(seq), values=[BRANCH_ITEM], concurrency_limit=1,
+            tasks=self.sequence(seq, _Place(True, True)),
+        )
 
     def output(self, step, name, place, filter_name=None):
         """An expression for an output of `step`, a sibling of the task that reads it."""

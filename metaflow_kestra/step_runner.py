@@ -1,5 +1,6 @@
 """Runs Metaflow's own commands (`init`, `step`, `step --clone-only`) for one task."""
 
+import contextlib
 import os
 import runpy
 import subprocess
@@ -40,13 +41,11 @@ class StepRunner:
     def step(self, step, run_id, task_id, paths, split_index=None, in_process=False, attempt=0,
              user_retries=0):
         """Run one Metaflow task; `in_process` saves an interpreter start (once per process)."""
-        with tempfile.NamedTemporaryFile("w", suffix=".inputs", delete=False) as handle:
-            handle.write(",".join(paths))
-        try:
+        with _input_paths_file(paths) as inputs:
             args = [
                 "step", step, "--run-id", run_id, "--task-id", task_id,
                 "--retry-count", str(attempt), "--max-user-code-retries", str(user_retries),
-                "--input-paths-filename", handle.name,
+                "--input-paths-filename", inputs,
             ]
             if split_index is not None:
                 args += ["--split-index", str(split_index)]
@@ -54,21 +53,15 @@ class StepRunner:
                 self._run_here(args + self._tags())
             else:
                 self._call(args + self._tags(), self.environ)
-        finally:
-            os.unlink(handle.name)
 
     def clone(self, step, run_id, task_id, paths, origin, attempt=0):
         """Copy the finished origin task into this run (Metaflow's `step --clone-only`)."""
-        with tempfile.NamedTemporaryFile("w", suffix=".inputs", delete=False) as handle:
-            handle.write(",".join(paths))
-        try:
+        with _input_paths_file(paths) as inputs:
             self._call([
                 "step", step, "--run-id", run_id, "--task-id", task_id, "--retry-count", str(attempt),
-                "--input-paths-filename", handle.name,
+                "--input-paths-filename", inputs,
                 "--clone-only", origin, "--clone-run-id", origin.split("/")[0],
             ] + self._tags(), self.environ)
-        finally:
-            os.unlink(handle.name)
         print("metaflow-kestra: cloned %s/%s from %s (resume)." % (run_id, task_id, origin), flush=True)
 
     def _top_level(self):
@@ -122,3 +115,14 @@ class StepRunner:
         returncode = subprocess.call(command, env=env)
         if returncode:
             raise TaskFailed(returncode)
+
+
+@contextlib.contextmanager
+def _input_paths_file(paths):
+    """A file holding the input pathspecs (a foreach join's list can exceed a command line)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".inputs", delete=False) as handle:
+        handle.write(",".join(paths))
+    try:
+        yield handle.name
+    finally:
+        os.unlink(handle.name)
