@@ -1,0 +1,24 @@
+package dev.metaflow.kestra.server;
+
+import io.kestra.core.utils.VersionProvider;
+
+import java.util.Map;
+
+/** What this process adds to Kestra's configuration: the {@code local-server} section. */
+public record ServerOptions(String host, int port, int managementPort, String username, String password,
+                            int workerThreads, String kestraVersion) {
+
+    @SuppressWarnings("unchecked")
+    public static ServerOptions from(Map<String, Object> config) {
+        Map<String, Object> local = (Map<String, Object>) config.getOrDefault("local-server", Map.of());
+        return new ServerOptions(
+            String.valueOf(local.getOrDefault("host", "127.0.0.1")),
+            ((Number) local.getOrDefault("port", 8080)).intValue(),
+            ((Number) local.getOrDefault("management-port", 8081)).intValue(),
+            String.valueOf(local.getOrDefault("username", "admin@kestra.io")),
+            String.valueOf(local.getOrDefault("password", "Admin1234")),
+            ((Number) local.getOrDefault("worker-threads", 16)).intValue(),
+            String.valueOf(local.getOrDefault("kestra-version", "unknown"))
+        );
+    }
+}

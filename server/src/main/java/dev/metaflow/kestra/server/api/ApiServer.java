@@ -1,0 +1,127 @@
+package dev.metaflow.kestra.server.api;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.metaflow.kestra.server.ServerOptions;
+import io.micronaut.context.ApplicationContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * Kestra's REST API on the JDK's HTTP server: routes from one class per API
+ * area, basic auth for the development user, and errors as Kestra sends them.
+ */
+public final class ApiServer {
+    private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
+
+    private final ServerOptions options;
+    private final BasicAuth auth;
+    private final List<Route> routes = new ArrayList<>();
+    private HttpServer server;
+    private ExecutorService pool;
+
+    public ApiServer(ApplicationContext context, ServerOptions options) {
+        this.options = options;
+        this.auth = new BasicAuth(options.username(), options.password());
+        new ConfigApi(options).register(this);
+        new FlowApi(context).register(this);
+        new ExecutionApi(context).register(this);
+        new WebhookApi(context).register(this);
+        new LogApi(context).register(this);
+        new NamespaceFileApi(context).register(this);
+        // The most specific template first: literal segments beat variables.
+        routes.sort(Comparator.comparingInt(Route::literalCount).reversed());
+    }
+
+    void add(String method, String template, Route.Handler handler) {
+        routes.add(Route.of(method, template, handler));
+    }
+
+    public void start() throws IOException {
+        server = HttpServer.create(new InetSocketAddress(options.host(), options.port()), 128);
+        pool = Executors.newFixedThreadPool(16, runnable -> {
+            Thread thread = new Thread(runnable, "api");
+            thread.setDaemon(true);
+            return thread;
+        });
+        server.setExecutor(pool);
+        server.createContext("/", this::serve);
+        server.start();
+    }
+
+    public void stop() {
+        if (server != null) {
+            server.stop(0);
+            pool.shutdownNow();
+        }
+    }
+
+    private void serve(HttpExchange exchange) throws IOException {
+        Response response;
+        String uri = exchange.getRequestURI().toString();
+        try {
+            response = dispatch(exchange);
+        } catch (Exception e) {
+            ApiException api = Errors.toApi(e);
+            if (api == null) {
+                log.error("{} {} failed", exchange.getRequestMethod(), uri, e);
+                api = new ApiException(500, "Internal server error: " + e.getMessage());
+            }
+            response = Response.error(api.status(), api.getMessage(), uri);
+        }
+        send(exchange, response);
+    }
+
+    private Response dispatch(HttpExchange exchange) throws Exception {
+        String rawPath = exchange.getRequestURI().getPath();
+        String[] path = rawPath.substring(1).split("/");
+        String method = exchange.getRequestMethod();
+        if (rawPath.startsWith("/api/v1/") && !isOpen(rawPath)
+            && !auth.accepts(exchange.getRequestHeaders().getFirst("Authorization"))) {
+            exchange.getResponseHeaders().add("WWW-Authenticate", "Basic");
+            return new Response(401, null, new byte[0]);
+        }
+        for (Route route : routes) {
+            Map<String, String> variables = route.match(method, path);
+            if (variables == null) {
+                continue;
+            }
+            Object answer = route.handler().handle(new Request(exchange, variables));
+            return answer instanceof Response response ? response : Response.json(200, answer);
+        }
+        throw new ApiException(404, "Not Found");
+    }
+
+    /**
+     * What is served without credentials: the config endpoint (as in Kestra),
+     * and webhooks, as Kestra's docs recommend configuring with basic-auth open-urls.
+     */
+    private static boolean isOpen(String path) {
+        return path.matches("/api/v1/[^/]+/executions/webhook/.*") || path.equals("/api/v1/configs");
+    }
+
+    private static void send(HttpExchange exchange, Response response) throws IOException {
+        if (response.contentType() != null) {
+            exchange.getResponseHeaders().set("Content-Type", response.contentType());
+        }
+        byte[] body = response.body();
+        boolean empty = body.length == 0 || "HEAD".equals(exchange.getRequestMethod());
+        exchange.sendResponseHeaders(response.status(), empty ? -1 : body.length);
+        if (!empty) {
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        }
+        exchange.close();
+    }
+}

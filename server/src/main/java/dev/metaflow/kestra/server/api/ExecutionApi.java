@@ -1,0 +1,152 @@
+package dev.metaflow.kestra.server.api;
+
+import io.kestra.core.exceptions.InputOutputValidationException;
+import io.kestra.core.models.Label;
+import io.kestra.core.models.executions.Execution;
+import io.kestra.core.models.executions.ExecutionKilled;
+import io.kestra.core.models.executions.ExecutionKilledExecution;
+import io.kestra.core.models.flows.Flow;
+import io.kestra.core.queues.QueueFactoryInterface;
+import io.kestra.core.queues.QueueInterface;
+import io.kestra.core.repositories.ExecutionRepositoryInterface;
+import io.kestra.core.runners.FlowInputOutput;
+import io.kestra.core.services.ExecutionService;
+import io.kestra.core.services.FlowService;
+import io.kestra.core.utils.UriProvider;
+import io.micronaut.context.ApplicationContext;
+import io.micronaut.inject.qualifiers.Qualifiers;
+
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Executions: trigger, get, search, kill, restart and labels, as Kestra's
+ * ExecutionController does them, on the engine's own queues and services.
+ */
+final class ExecutionApi {
+    private static final Duration WAIT_POLL = Duration.ofMillis(100);
+
+    private final ExecutionRepositoryInterface executions;
+    private final FlowService flowService;
+    private final FlowInputOutput flowInputOutput;
+    private final ExecutionService executionService;
+    private final QueueInterface<Execution> executionQueue;
+    private final QueueInterface<ExecutionKilled> killQueue;
+    private final UriProvider uriProvider;
+
+    @SuppressWarnings("unchecked")
+    ExecutionApi(ApplicationContext context) {
+        this.executions = context.getBean(ExecutionRepositoryInterface.class);
+        this.flowService = context.getBean(FlowService.class);
+        this.flowInputOutput = context.getBean(FlowInputOutput.class);
+        this.executionService = context.getBean(ExecutionService.class);
+        this.executionQueue = context.getBean(QueueInterface.class, Qualifiers.byName(QueueFactoryInterface.EXECUTION_NAMED));
+        this.killQueue = context.getBean(QueueInterface.class, Qualifiers.byName(QueueFactoryInterface.KILL_NAMED));
+        this.uriProvider = context.getBean(UriProvider.class);
+    }
+
+    void register(ApiServer api) {
+        String base = "/api/v1/{tenant}/executions";
+        api.add("POST", base + "/{namespace}/{id}", this::trigger);
+        api.add("GET", base + "/search", this::search);
+        api.add("GET", base + "/{executionId}", request -> existing(request));
+        api.add("DELETE", base + "/{executionId}/kill", this::kill);
+        api.add("POST", base + "/{executionId}/restart", this::restart);
+        api.add("POST", base + "/{executionId}/labels", this::setLabels);
+    }
+
+    private Map<String, Object> trigger(Request request) throws Exception {
+        Optional<Integer> revision = request.query("revision").map(Integer::parseInt);
+        Flow flow;
+        try {
+            flow = flowService.getFlowIfExecutableOrThrow(request.tenant(), request.path("namespace"), request.path("id"), revision);
+        } catch (java.util.NoSuchElementException e) {
+            throw ApiException.notFound("Requested Flow is not found.");
+        }
+        List<Label> labels = Labels.parse(request.queryAll("labels"));
+        Map<String, Object> data = new LinkedHashMap<>();
+        for (Multipart.Part part : request.parts()) {
+            data.put(part.name(), part.text());
+        }
+        Optional<ZonedDateTime> scheduleDate = request.query("scheduleDate").map(ZonedDateTime::parse);
+        Execution execution;
+        try {
+            execution = Execution.newExecution(flow, (f, e) -> flowInputOutput.readExecutionInputs(f, e, data),
+                labels, scheduleDate);
+        } catch (InputOutputValidationException e) {
+            throw new ApiException(422, "Invalid entity: " + e.getMessage());
+        }
+        executionQueue.emit(execution);
+        if (request.query("wait").map(Boolean::parseBoolean).orElse(false)) {
+            execution = awaitTerminated(request.tenant(), execution.getId());
+        }
+        return withUrl(execution);
+    }
+
+    private Object search(Request request) {
+        return Paged.results(executions.find(Paged.pageable(request, 10), request.tenant(), QueryFilters.executions(request)));
+    }
+
+    private Response kill(Request request) throws Exception {
+        Execution execution = existing(request);
+        boolean cascade = request.query("isOnKillCascade").map(Boolean::parseBoolean).orElse(true);
+        if (!cascade && execution.getState().isTerminated()) {
+            throw ApiException.illegalState("Execution is already finished, can't kill it");
+        }
+        killQueue.emit(ExecutionKilledExecution.builder()
+            .state(ExecutionKilled.State.REQUESTED)
+            .executionId(execution.getId())
+            .isOnKillCascade(cascade)
+            .tenantId(request.tenant())
+            .build());
+        return new Response(202, null, new byte[0]);
+    }
+
+    private Execution restart(Request request) throws Exception {
+        Execution execution = existing(request);
+        Integer revision = request.query("revision").map(Integer::parseInt).orElse(null);
+        Execution restarted = executionService.restart(execution, revision);
+        executionQueue.emit(restarted);
+        return restarted;
+    }
+
+    /** Replace the user labels of a terminated execution, keeping its system labels. */
+    private Object setLabels(Request request) throws Exception {
+        Execution execution = existing(request);
+        if (!execution.getState().isTerminated()) {
+            return Response.text(400, "application/json", "The execution is not terminated");
+        }
+        List<Label> given = Labels.fromJson(request.body());
+        List<Label> labels = new ArrayList<>();
+        execution.getLabels().stream().filter(label -> label.key().startsWith(Label.SYSTEM_PREFIX)).forEach(labels::add);
+        labels.addAll(given);
+        return executions.save(execution.withLabels(labels));
+    }
+
+    private Execution existing(Request request) {
+        return executions.findById(request.tenant(), request.path("executionId"))
+            .orElseThrow(() -> new ApiException(404, "Not Found"));
+    }
+
+    private Execution awaitTerminated(String tenant, String executionId) throws InterruptedException {
+        while (true) {
+            Optional<Execution> found = executions.findById(tenant, executionId);
+            if (found.isPresent() && found.get().getState().isTerminated()) {
+                return found.get();
+            }
+            Thread.sleep(WAIT_POLL.toMillis());
+        }
+    }
+
+    /** Kestra's ExecutionResponse: the execution plus the URL of its page in the UI. */
+    private Map<String, Object> withUrl(Execution execution) {
+        Map<String, Object> body = Json.mapper().convertValue(execution, Json.MAP);
+        body.put("url", uriProvider.executionUrl(execution).toString());
+        return body;
+    }
+}

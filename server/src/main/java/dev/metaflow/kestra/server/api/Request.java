@@ -1,0 +1,116 @@
+package dev.metaflow.kestra.server.api;
+
+import com.sun.net.httpserver.HttpExchange;
+
+import java.io.IOException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** One HTTP request as a handler sees it: path variables, query parameters, headers and body. */
+public final class Request {
+    private final HttpExchange exchange;
+    private final Map<String, String> pathVariables;
+    private final Map<String, List<String>> query;
+    private byte[] body;
+
+    Request(HttpExchange exchange, Map<String, String> pathVariables) {
+        this.exchange = exchange;
+        this.pathVariables = pathVariables;
+        this.query = parseQuery(exchange.getRequestURI().getRawQuery());
+    }
+
+    public String method() {
+        return exchange.getRequestMethod();
+    }
+
+    /** The path and query as the client sent them. */
+    public String rawUri() {
+        return exchange.getRequestURI().toString();
+    }
+
+    public String path(String name) {
+        return pathVariables.get(name);
+    }
+
+    public String tenant() {
+        return pathVariables.get("tenant");
+    }
+
+    public Optional<String> query(String name) {
+        List<String> values = query.get(name);
+        return values == null || values.isEmpty() ? Optional.empty() : Optional.of(values.get(0));
+    }
+
+    public List<String> queryAll(String name) {
+        return query.getOrDefault(name, List.of());
+    }
+
+    /** Parameters whose name starts with {@code prefix}, e.g. {@code filters[}. */
+    public Map<String, List<String>> queryStartingWith(String prefix) {
+        Map<String, List<String>> found = new LinkedHashMap<>();
+        query.forEach((name, values) -> {
+            if (name.startsWith(prefix)) {
+                found.put(name, values);
+            }
+        });
+        return found;
+    }
+
+    public int intQuery(String name, int fallback) {
+        try {
+            return query(name).map(Integer::parseInt).orElse(fallback);
+        } catch (NumberFormatException e) {
+            throw new ApiException(400, "Invalid value for query parameter '" + name + "': not a number");
+        }
+    }
+
+    public Optional<String> header(String name) {
+        return Optional.ofNullable(exchange.getRequestHeaders().getFirst(name));
+    }
+
+    public byte[] body() throws IOException {
+        if (body == null) {
+            body = exchange.getRequestBody().readAllBytes();
+        }
+        return body;
+    }
+
+    public String bodyText() throws IOException {
+        return new String(body(), StandardCharsets.UTF_8);
+    }
+
+    /** The parts of a multipart/form-data body; an empty list for any other body. */
+    public List<Multipart.Part> parts() throws IOException {
+        String type = header("Content-Type").orElse("");
+        if (!type.toLowerCase().startsWith("multipart/form-data")) {
+            return List.of();
+        }
+        return Multipart.parse(type, body());
+    }
+
+    private static Map<String, List<String>> parseQuery(String raw) {
+        Map<String, List<String>> parsed = new LinkedHashMap<>();
+        if (raw == null || raw.isEmpty()) {
+            return parsed;
+        }
+        for (String pair : raw.split("&")) {
+            if (pair.isEmpty()) {
+                continue;
+            }
+            int equals = pair.indexOf('=');
+            String name = decode(equals < 0 ? pair : pair.substring(0, equals));
+            String value = equals < 0 ? "" : decode(pair.substring(equals + 1));
+            parsed.computeIfAbsent(name, key -> new ArrayList<>()).add(value);
+        }
+        return parsed;
+    }
+
+    private static String decode(String text) {
+        return URLDecoder.decode(text, StandardCharsets.UTF_8);
+    }
+}
