@@ -27,7 +27,8 @@ def main():
     pass
 
 
-@main.group(help="A real Kestra server on this machine (H2 database, local storage, loopback only).")
+@main.group(help="A local Kestra server: Kestra's own engine (H2 database, local storage, loopback only) "
+                  "with its REST API; or an official Kestra JAR with --kestra-jar.")
 def server():
     pass
 
@@ -38,12 +39,15 @@ port_option = click.option(
 )
 
 
-@server.command(help="Download (once) and start a local Kestra, then wait until it answers.")
-@click.option("--kestra-version", default=None, help="Kestra version (env METAFLOW_KESTRA_VERSION).")
-@click.option("--plugin-version", default=None,
-              help="Version of the script plugins (env METAFLOW_KESTRA_SCRIPT_PLUGIN_VERSION).")
+@server.command(help="Build (once) and start a local Kestra, then wait until it answers.")
+@click.option("--kestra-version", default=None,
+              help="Version of Kestra's engine modules (env METAFLOW_KESTRA_VERSION).")
+@click.option("--platform-version", default=None,
+              help="Kestra BOM (io.kestra:platform) to resolve with, when that release's own is "
+                   "unpublished (env METAFLOW_KESTRA_PLATFORM_VERSION).")
 @click.option("--kestra-jar", default=None, type=click.Path(dir_okay=False),
-              help="Use this Kestra executable JAR instead of downloading one (env METAFLOW_KESTRA_JAR).")
+              help="Run this official Kestra executable JAR (with its UI) instead of our server "
+                   "(env METAFLOW_KESTRA_JAR).")
 @click.option("--maven-repository", default=None,
               help="Maven repository to download from (env METAFLOW_KESTRA_MAVEN_REPOSITORY).")
 @port_option
@@ -58,7 +62,10 @@ def start(**options):
     state, reused = LocalServer(settings).start()
     verb = "is already running" if reused else "started in %.1fs" % (time.monotonic() - began)
     click.echo("Kestra %s %s (pid %d)." % (state.kestra_version, verb, state.pid))
-    click.echo("  UI:       %s" % state.ui_url)
+    if state.has_ui:
+        click.echo("  UI:       %s" % state.ui_url)
+    else:
+        click.echo("  server:   metaflow-kestra's local server (Kestra's engine and REST API; no UI)")
     click.echo("  API:      %s/api/v1/main" % state.url)
     click.echo("  health:   %s" % state.health_url)
     click.echo("  user:     %s" % state.username)
@@ -89,7 +96,8 @@ def status(port):
     if not server_.is_healthy(state):
         click.echo("Kestra (pid %d) is running but %s does not answer." % (state.pid, state.health_url))
         sys.exit(1)
-    click.echo("Kestra %s is serving at %s (pid %d)." % (state.kestra_version, state.ui_url, state.pid))
+    where = state.ui_url if state.has_ui else state.url + "/api/v1/main"
+    click.echo("Kestra %s is serving at %s (pid %d)." % (state.kestra_version, where, state.pid))
 
 
 @server.command(help="Show the local Kestra's log.")

@@ -93,12 +93,6 @@ class KestraClient:
         return self._request("POST", "executions/webhook/%s/%s/%s" % (namespace, flow_id, key), json=payload,
                              not_found=_flow_not_found(namespace, flow_id)).json()
 
-    def set_labels(self, execution_id, labels):
-        """Replace the execution's labels (`labels`: {key: value})."""
-        body = [{"key": key, "value": value} for key, value in labels.items()]
-        self._request("POST", "executions/%s/labels" % execution_id, json=body,
-                      not_found=_execution_not_found(execution_id))
-
     def execution(self, execution_id):
         return self._request(
             "GET", "executions/%s" % execution_id, not_found=_execution_not_found(execution_id)

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, replace
 
 from . import kestra_flow as k
+from .pebble import encoded
 from .decorators import CARDS_DIR, SECRET_ENV_PREFIX, FlowTriggers, iso_duration, step_settings
 from .errors import KestraError
 from .parameters import kestra_inputs
@@ -212,22 +213,22 @@ class _Builder:
             ENV_DEPLOYMENT: "{{ vars.%s }}" % DEPLOYMENT_VARIABLE,
             ENV_STEP: spec.to_json(),
             ENV_EXECUTION_ID: "{{ execution.id }}",
-            ENV_LABELS: "{{ labels | toJson }}",
+            ENV_LABELS: encoded("labels | toJson"),
         }
         if place.in_foreach:
-            env[ENV_PARENTS] = "{{ parents | toJson }}"
+            env[ENV_PARENTS] = encoded("parents | toJson")
         if place.direct:
-            env[ENV_VALUE] = "{{ taskrun.value }}"
+            env[ENV_VALUE] = encoded("taskrun.value")
         if spec.start and self.has_inputs:
-            env[ENV_INPUTS] = "{{ inputs | toJson }}"
+            env[ENV_INPUTS] = encoded("inputs | toJson")
         if self.reads_trigger:
-            env[ENV_TRIGGER] = "{{ (trigger ?? '') | toJson }}"
+            env[ENV_TRIGGER] = encoded("(trigger ?? '') | toJson")
         if self.workflow_timeout:
             env[ENV_EXECUTION_START] = "{{ execution.startDate }}"
         settings = self.settings[step]
         env.update(settings.environment)
         for name in settings.secrets:
-            env[SECRET_ENV_PREFIX + name] = "{{ secret('%s') }}" % name  # name checked: [A-Za-z0-9_]+
+            env[SECRET_ENV_PREFIX + name] = encoded("secret('%s')" % name)  # name checked: [A-Za-z0-9_]+
         timeouts = [t for t in (settings.timeout_seconds, self.workflow_timeout) if t]
         return k.ScriptTask(
             id=step,
@@ -260,11 +261,14 @@ class _Builder:
 
 
 def _retry(settings):
-    """Kestra's retry for Metaflow's attempts (maxAttempt counts the first one too)."""
+    """Kestra's retry for Metaflow's attempts (maxAttempts counts the first one too).
+
+    `maxAttempts`, not the deprecated `maxAttempt` that Kestra 2.0 no longer reads.
+    """
     if settings.max_attempts <= 1:
         return None
     return {"type": "constant", "interval": iso_duration(settings.retry_interval_seconds),
-            "maxAttempt": settings.max_attempts}
+            "maxAttempts": settings.max_attempts}
 
 
 def _first_step(seq):

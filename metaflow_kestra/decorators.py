@@ -4,7 +4,7 @@ Step decorators become properties of the step's task (`StepSettings`):
 
     @retry / @catch      Kestra task retry; each Kestra attempt is the next Metaflow attempt
     @timeout             Kestra task timeout (Metaflow enforces it in the step too)
-    @environment         task environment variables (made literal for Pebble)
+    @environment         task environment variables (made literal for both of Pebble's renders of `env`)
     @secrets             sources of type `kestra` read Kestra secrets via `secret()`
     @resources, @kubernetes, @batch
                          resource hints: recorded; the Process task runner cannot enforce them
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 from .errors import KestraError
-from .pebble import literal
+from .pebble import env_literal
 
 # Step decorators that need an orchestrator feature Kestra's tasks do not give us.
 REFUSED = {
@@ -100,7 +100,7 @@ def _environment(variables, where):
     for key, value in variables.items():
         if not _ENV_NAME.match(str(key)):
             raise UnsupportedDecorator("%s: %r is not an environment variable name." % (where, key))
-        env[str(key)] = literal(str(value))
+        env[str(key)] = env_literal(str(value))
     return env
 
 

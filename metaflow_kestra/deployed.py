@@ -12,7 +12,7 @@ from typing import List
 from .deployment import Deployment
 from .errors import KestraError
 
-_PYTHON_TYPES = {"STRING": "str", "INT": "int", "FLOAT": "float", "BOOLEAN": "bool"}
+_PYTHON_TYPES = {"STRING": "str", "INT": "int", "FLOAT": "float", "BOOL": "bool", "BOOLEAN": "bool"}
 
 
 @dataclass
@@ -39,7 +39,9 @@ def describe_deployment(flow_json):
         )
     deployment = Deployment.from_json(variables["metaflow_deployment"])
     parameters = [
-        DeployedParameter(i["id"], i["type"], i.get("description") or "", bool(i.get("required")))
+        # Kestra marks an input with a default as required; the caller may still omit it.
+        DeployedParameter(i["id"], i["type"], i.get("description") or "",
+                          bool(i.get("required")) and i.get("defaults") is None)
         for i in flow_json.get("inputs") or []
     ]
     return DeploymentDescription(

@@ -21,7 +21,6 @@ from .progress import ProgressPrinter, failed_steps
 
 FLOW_LABEL = "metaflow-flow"
 USER_LABEL = "metaflow-user"
-RUN_LABEL = "metaflow-run-id"
 TAGS_LABEL = "metaflow-tags"
 
 
@@ -223,14 +222,16 @@ def run_labels(flow_name, tags=()):
 
 
 def start_execution(client, target, flow_name, inputs, tags=(), extra_labels=None):
-    """Start an execution; return the Metaflow run id. The run id is added as a label."""
+    """Start an execution with its labels; return the Metaflow run id.
+
+    Labels go in the trigger call: Kestra refuses to change the labels of an
+    execution that is not terminated (HTTP 400). The run id needs no label:
+    it is `kestra-<execution id>`.
+    """
     labels = run_labels(flow_name, tags)
     labels.update(extra_labels or {})
     execution_id = client.trigger(target.namespace, target.flow_id, inputs=inputs, labels=labels)["id"]
-    run_id = ids.run_id_for(execution_id)
-    labels[RUN_LABEL] = run_id
-    client.set_labels(execution_id, labels)
-    return run_id
+    return ids.run_id_for(execution_id)
 
 
 def execution_url(connection, target, execution_id):

@@ -14,7 +14,8 @@ from .errors import KestraError
 from .kestra_flow import Input
 from .pebble import literal
 
-STRING, INT, FLOAT, BOOLEAN, JSON = "STRING", "INT", "FLOAT", "BOOLEAN", "JSON"
+# BOOL, not BOOLEAN: BOOLEAN is deprecated in Kestra 1.3 and gone in 2.0.
+STRING, INT, FLOAT, BOOLEAN, JSON = "STRING", "INT", "FLOAT", "BOOL", "JSON"
 _INPUT_ID = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 
 
@@ -64,7 +65,9 @@ def kestra_inputs(flow, flow_name):
         inputs.append(Input(
             id=name,
             type=kind,
-            required=bool(param.kwargs.get("required", False)) and default is None,
+            # Kestra refuses an input with a default that is not required ("the default
+            # is always applied"); it still applies the default when no value is given.
+            required=bool(param.kwargs.get("required", False)) or default is not None,
             defaults=None if default is None else _input_default(kind, default),
             description=param.kwargs.get("help") or None,
         ))

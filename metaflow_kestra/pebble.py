@@ -34,6 +34,33 @@ def literal(text):
     return "".join(part for part in parts if part)
 
 
+def env_literal(text):
+    """`text` for a script task's `env`, which Kestra renders twice.
+
+    `AbstractExecScript.commands()` renders `env`, then `TaskRunner.env()`
+    renders the result again (core and script modules, 1.3 and 2.0); a
+    template that renders to `literal(text)` renders, once more, to `text`.
+    """
+    return literal(literal(text))
+
+
+def encoded(expression):
+    """A Pebble expression whose value reaches a script task's `env` intact.
+
+    Values known only at run time (inputs, labels, trigger payloads, secrets)
+    may hold Pebble syntax that the second render of `env` would evaluate;
+    base64 holds no `{`, so it survives. Decode with `decoded`.
+    """
+    return "{{ %s | base64encode }}" % expression
+
+
+def decoded(value):
+    """The text `encoded` sent, or None when the variable was not set."""
+    import base64
+
+    return None if value is None else base64.b64decode(value).decode("utf-8")
+
+
 def _raw(text):
     return "{%% raw %%}%s{%% endraw %%}" % text if text else ""
 

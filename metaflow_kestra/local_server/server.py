@@ -1,5 +1,10 @@
 """Start, stop and inspect the local Kestra server.
 
+By default the server is this project's own (the Java module in `server/`:
+Kestra's engine modules plus the REST API and script task types), built once
+by `build.ensure_built`. With --kestra-jar it is an official Kestra
+executable instead, which also serves the UI.
+
 The server runs detached, in its own process group, logging to a file in its
 state directory. `server.json` beside the log records the pid and how to
 reach the server; `stop` kills that pid only after checking that the process
@@ -20,16 +25,10 @@ from collections import deque
 from dataclasses import asdict, dataclass
 
 from ..errors import ServerError
-from . import maven
+from .build import SERVER_MAIN_CLASS, ensure_built
 from .java import find_java
 from .kestra_config import write_config
-from .settings import (
-    KESTRA_SERVER_ARTIFACT,
-    LOCAL_PASSWORD,
-    LOCAL_USERNAME,
-    LOOPBACK,
-    SCRIPT_PLUGIN_ARTIFACTS,
-)
+from .settings import LOCAL_PASSWORD, LOCAL_USERNAME, LOOPBACK
 
 POLL_SECONDS = 0.5
 STOP_GRACE_SECONDS = 30
@@ -49,10 +48,15 @@ class ServerState:
     config_path: str
     log_path: str
     started_at: float
+    distribution: str = "metaflow-kestra"  # or "official" (a Kestra JAR, with its UI)
 
     @property
     def ui_url(self):
         return self.url + "/ui/"
+
+    @property
+    def has_ui(self):
+        return self.distribution == "official"
 
 
 class LocalServer:
@@ -63,8 +67,8 @@ class LocalServer:
         self.state_dir = settings.state_dir
         self.state_file = self.state_dir / "server.json"
         self.log_file = self.state_dir / "kestra.log"
-        self.config_file = self.state_dir / "application.yml"
-        self.plugins_dir = self.state_dir / "plugins"
+        # JSON for our server, application.yml for an official JAR.
+        self.config_file = self.state_dir / ("application.yml" if settings.kestra_jar else "kestra-config.json")
         # Tests replace how the server process is built; users never need to.
         self._launch_command = launch_command or self._kestra_command
         self._log = log or (lambda message: print(message, file=sys.stderr, flush=True))
@@ -99,7 +103,6 @@ class LocalServer:
                     "other ports with --port and --management-port." % (port, LOOPBACK)
                 )
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        self.plugins_dir.mkdir(exist_ok=True)
         write_config(self.settings, self.config_file)
         command = self._launch_command(self)
         process = self._spawn(command)
@@ -113,6 +116,7 @@ class LocalServer:
             config_path=str(self.config_file),
             log_path=str(self.log_file),
             started_at=time.time(),
+            distribution="official" if self.settings.kestra_jar else "metaflow-kestra",
         )
         self.state_file.write_text(json.dumps(asdict(state), indent=2))
         self._wait_until_healthy(state, process)
@@ -134,43 +138,20 @@ class LocalServer:
         with open(self.log_file, errors="replace") as handle:
             return "".join(deque(handle, maxlen=lines))
 
-    def kestra_jar(self):
-        """The Kestra server JAR: the one configured, else downloaded (once) from Maven."""
-        return self.settings.kestra_jar or self._fetch(KESTRA_SERVER_ARTIFACT, self.settings.kestra_version)
-
     # -- internals -------------------------------------------------------
 
     def _kestra_command(self, _server):
-        """Provision Java, the Kestra JAR and the plugins; return the server command."""
+        """Provision Java and the server (built once); return the server command."""
         settings = self.settings
         java = find_java()
-        jar = self.kestra_jar()
-        if not os.path.isfile(str(jar)):
-            raise ServerError("The Kestra JAR %s does not exist." % jar)
-        for group, name in SCRIPT_PLUGIN_ARTIFACTS:
-            plugin = self._fetch((group, name), settings.plugin_version)
-            link = self.plugins_dir / plugin.name
-            if not link.exists():
-                link.symlink_to(plugin)
-        return [
-            java.executable,
-            *settings.java_opts,
-            "-jar",
-            str(jar),
-            "server",
-            "local",
-            "--config",
-            str(self.config_file),
-            "--plugins",
-            str(self.plugins_dir),
-        ]
-
-    def _fetch(self, group_and_name, version):
-        group, name = group_and_name
-        artifact = maven.Artifact(group, name, version)
-        return maven.fetch(
-            artifact, self.settings.maven_repository, self.settings.downloads_dir, log=self._log
-        )
+        if settings.kestra_jar:
+            if not os.path.isfile(str(settings.kestra_jar)):
+                raise ServerError("The Kestra JAR %s does not exist." % settings.kestra_jar)
+            return [java.executable, *settings.java_opts, "-jar", str(settings.kestra_jar),
+                    "server", "local", "--config", str(self.config_file)]
+        built = ensure_built(settings, java, self._log)
+        return [java.executable, *settings.java_opts, "@%s" % built.java_arguments_file(),
+                SERVER_MAIN_CLASS, str(self.config_file)]
 
     def _spawn(self, command):
         environment = worker_environment(os.environ)

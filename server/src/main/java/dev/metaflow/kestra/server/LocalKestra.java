@@ -25,13 +25,23 @@ public final class LocalKestra {
     private LocalKestra() {
     }
 
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) {
         if (args.length != 1) {
             System.err.println("usage: LocalKestra <config.json>");
             System.exit(2);
         }
+        try {
+            start(args[0]);
+        } catch (Throwable e) {
+            // The engine's threads are not daemons: exit, so the supervisor sees the failure at once.
+            log.error("The local Kestra failed to start", e);
+            System.exit(1);
+        }
+    }
+
+    private static void start(String configPath) throws Exception {
         long began = System.nanoTime();
-        Map<String, Object> config = new ObjectMapper().readValue(new File(args[0]), new TypeReference<>() {
+        Map<String, Object> config = new ObjectMapper().readValue(new File(configPath), new TypeReference<>() {
         });
         ServerOptions options = ServerOptions.from(config);
 

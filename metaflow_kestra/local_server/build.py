@@ -1,0 +1,206 @@
+"""Build the local server (the Java module in `server/`) once per source and Kestra version.
+
+Maven resolves Kestra's engine modules and their dependencies (`dependency:
+build-classpath`); then `javac` from a JDK 21+ compiles our classes, or ECJ
+(Eclipse's compiler, a JAR from Maven Central) where the machine has only a
+Java runtime. The result is cached under `<home>/build/<version>-<hash>`,
+keyed by the hash of the module's sources, and a receipt file marks it
+complete: a warm start reads the receipt and makes no network call.
+"""
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from xml.sax.saxutils import escape as xml_escape
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ServerError
+from . import maven
+from .java import find_javac
+from .settings import DEFAULT_MAVEN_REPOSITORY
+
+SERVER_MAIN_CLASS = "dev.metaflow.kestra.server.LocalKestra"
+# Apache Maven's own distribution, fetched (and verified) when no `mvn` is on PATH.
+MAVEN_DISTRIBUTION = maven.Artifact("org.apache.maven", "apache-maven", "3.9.16", "tar.gz", "bin")
+# Eclipse's Java compiler, for machines with a Java runtime and no JDK.
+ECJ = maven.Artifact("org.eclipse.jdt", "ecj", "3.46.100")
+JAVA_RELEASE = "21"
+RECEIPT = "built"
+MAVEN_TIMEOUT_SECONDS = 900
+
+
+def server_sources():
+    """The Java module's folder: `server/` at the root of this project."""
+    return Path(__file__).resolve().parents[2] / "server"
+
+
+@dataclass(frozen=True)
+class BuiltServer:
+    """A compiled local server: its classes and the JARs it runs with."""
+
+    directory: Path
+
+    @property
+    def classpath_file(self):
+        return self.directory / "classpath.txt"
+
+    @property
+    def classes_dir(self):
+        return self.directory / "classes"
+
+    def classpath(self):
+        jars = self.classpath_file.read_text().strip()
+        return os.pathsep.join([str(self.classes_dir), jars])
+
+    def java_arguments_file(self):
+        """A `java @file` holding the classpath (some 230 JARs), so the command line stays short."""
+        path = self.directory / "java-arguments"
+        if not path.exists():
+            path.write_text("-cp\n%s\n" % _quote(self.classpath()))
+        return path
+
+
+def source_hash(sources, kestra_version, platform_version):
+    """A digest of every file of the module plus the versions it is built for."""
+    digest = hashlib.sha256(("%s/%s\n" % (kestra_version, platform_version)).encode())
+    for path in sorted(p for p in sources.rglob("*") if p.is_file() and "target" not in p.parts):
+        digest.update(str(path.relative_to(sources)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def ensure_built(settings, java, log):
+    """The built server for `settings`, building it first if the cache lacks it."""
+    sources = server_sources()
+    if not (sources / "pom.xml").exists():
+        raise ServerError("The local server's sources are missing (%s/pom.xml). Reinstall metaflow-kestra."
+                          % sources)
+    platform = settings.platform_version or settings.kestra_version
+    key = "%s-%s" % (settings.kestra_version, source_hash(sources, settings.kestra_version, platform))
+    built = BuiltServer(settings.home / "build" / key)
+    if (built.directory / RECEIPT).exists():
+        return built
+    log("Building the local Kestra %s server (once; cached in %s)..." % (settings.kestra_version, built.directory))
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=str(_mkdir(built.directory.parent))))
+    try:
+        stage = BuiltServer(staging)
+        jars = _resolve_classpath(settings, sources, java, platform, stage, log)
+        _compile(settings, sources, java, jars, stage.classes_dir, log)
+        _copy_resources(sources / "src" / "main" / "resources", stage.classes_dir)
+        (staging / RECEIPT).write_text("kestra %s\n" % settings.kestra_version)
+        if built.directory.exists():
+            shutil.rmtree(str(built.directory))
+        os.replace(str(staging), str(built.directory))
+    finally:
+        if staging.exists():
+            shutil.rmtree(str(staging), ignore_errors=True)
+    return built
+
+
+def _resolve_classpath(settings, sources, java, platform, stage, log):
+    mvn = _maven_executable(settings, log)
+    command = [
+        mvn, "-B", "-q", "-f", str(sources / "pom.xml"),
+        "-Dkestra.version=%s" % settings.kestra_version,
+        "-Dkestra.platform.version=%s" % platform,
+        "dependency:build-classpath", "-Dmdep.outputFile=%s" % stage.classpath_file,
+    ]
+    if settings.maven_repository.rstrip("/") != DEFAULT_MAVEN_REPOSITORY:
+        command[1:1] = ["-s", str(_mirror_settings(settings.maven_repository, stage.directory))]
+    log("Resolving Kestra %s from Maven (%s)..." % (settings.kestra_version, settings.maven_repository))
+    environment = dict(os.environ, JAVA_HOME=java.home)
+    done = _run(command, environment, "Maven")
+    if done.returncode != 0 or not stage.classpath_file.exists():
+        raise ServerError(
+            "Maven could not resolve Kestra %s's modules (platform BOM %s). Check the version "
+            "(--kestra-version), or set METAFLOW_KESTRA_PLATFORM_VERSION when Kestra did not publish "
+            "the BOM of that release. Maven said:" % (settings.kestra_version, platform),
+            detail=_tail(done.stdout + done.stderr),
+        )
+    return stage.classpath_file.read_text().strip()
+
+
+def _mirror_settings(repository, directory):
+    """A Maven settings file that sends every download to `repository`."""
+    path = directory / "maven-settings.xml"
+    path.write_text(
+        "<settings><mirrors><mirror><id>metaflow-kestra</id><mirrorOf>*</mirrorOf>"
+        "<url>%s</url></mirror></mirrors></settings>\n" % xml_escape(repository)
+    )
+    return path
+
+
+def _compile(settings, sources, java, jars, classes_dir, log):
+    classes_dir.mkdir(parents=True)
+    java_files = sorted(str(p) for p in (sources / "src" / "main" / "java").rglob("*.java"))
+    with tempfile.TemporaryDirectory() as scratch:
+        argfile = Path(scratch) / "javac-args"
+        arguments = ["-encoding", "UTF-8", "-proc:none", "-nowarn", "-cp", jars, "-d", str(classes_dir)]
+        javac = find_javac(java)
+        if javac:
+            command = [javac, "--release", JAVA_RELEASE, "@%s" % argfile]
+            compiler = "javac"
+        else:
+            ecj = maven.fetch(ECJ, settings.maven_repository, settings.downloads_dir, log=log)
+            command = [java.executable, "-jar", str(ecj), "-%s" % JAVA_RELEASE, "@%s" % argfile]
+            compiler = "ECJ"
+        argfile.write_text("\n".join(_quote(a) for a in arguments + java_files))
+        log("Compiling the local server with %s..." % compiler)
+        done = _run(command, dict(os.environ), compiler)
+    if done.returncode != 0:
+        raise ServerError("Compiling the local server with %s failed:" % compiler,
+                          detail=_tail(done.stdout + done.stderr))
+
+
+def _maven_executable(settings, log):
+    """`mvn` from PATH, else Apache Maven's distribution from the repository (verified, cached)."""
+    on_path = shutil.which("mvn")
+    if on_path:
+        return on_path
+    archive = maven.fetch(MAVEN_DISTRIBUTION, settings.maven_repository, settings.downloads_dir, log=log)
+    home = settings.home / "tools" / ("apache-maven-%s" % MAVEN_DISTRIBUTION.version)
+    executable = home / "bin" / "mvn"
+    if not executable.exists():
+        unpack = Path(tempfile.mkdtemp(prefix=".unpack-", dir=str(_mkdir(home.parent))))
+        try:
+            with tarfile.open(str(archive)) as tar:
+                tar.extractall(str(unpack), filter="data") if hasattr(tarfile, "data_filter") \
+                    else tar.extractall(str(unpack))
+            os.replace(str(unpack / home.name), str(home))
+        finally:
+            shutil.rmtree(str(unpack), ignore_errors=True)
+    return str(executable)
+
+
+def _copy_resources(resources, classes_dir):
+    if resources.is_dir():
+        shutil.copytree(str(resources), str(classes_dir), dirs_exist_ok=True)
+
+
+def _run(command, environment, what):
+    try:
+        return subprocess.run(command, capture_output=True, text=True, env=environment,
+                              timeout=MAVEN_TIMEOUT_SECONDS)
+    except OSError as err:
+        raise ServerError("Could not run %s (%s): %s" % (what, command[0], err))
+    except subprocess.TimeoutExpired:
+        raise ServerError("%s did not finish within %ds while building the local server."
+                          % (what, MAVEN_TIMEOUT_SECONDS))
+
+
+def _quote(argument):
+    """One argument of a javac/ECJ @argfile: quoted, with backslashes and quotes escaped."""
+    return '"%s"' % argument.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _tail(text, lines=30):
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def _mkdir(path):
+    path.mkdir(parents=True, exist_ok=True)
+    return path
