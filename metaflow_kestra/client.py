@@ -72,8 +72,10 @@ class KestraClient:
         ).json()
 
     def search_flows(self, namespace=None, labels=None, size=100):
-        params = [("size", size)] + ([("namespace", namespace)] if namespace else [])
-        params += [("labels", "%s:%s" % item) for item in (labels or {}).items()]
+        params = [("size", size)]
+        if namespace:
+            params.append(("filters[namespace][EQUALS]", namespace))
+        params += [("filters[labels][EQUALS][%s]" % key, value) for key, value in (labels or {}).items()]
         return self._request("GET", "flows/search", params=params).json().get("results", [])
 
     # -- executions ------------------------------------------------------
@@ -99,10 +101,15 @@ class KestraClient:
         ).json()
 
     def search_executions(self, namespace, flow_id, states=(), size=100):
-        """The flow's executions, newest first."""
-        params = [("namespace", namespace), ("flowId", flow_id), ("size", size), ("page", 1),
-                  ("sort", "state.startDate:desc")]
-        params += [("state", state) for state in states]
+        """The flow's executions, newest first.
+
+        Filters use the `filters[field][OP]` form: Kestra 1.x reads it, and 2.0
+        ignores the older plain `namespace`/`flowId`/`state` parameters.
+        """
+        params = [("filters[namespace][EQUALS]", namespace), ("filters[flowId][EQUALS]", flow_id),
+                  ("size", size), ("page", 1), ("sort", "state.startDate:desc")]
+        if states:
+            params.append(("filters[state][IN]", ",".join(states)))
         return self._request("GET", "executions/search", params=params).json().get("results", [])
 
     def kill(self, execution_id):

@@ -228,6 +228,8 @@ def start_execution(client, target, flow_name, inputs, tags=(), extra_labels=Non
     execution that is not terminated (HTTP 400). The run id needs no label:
     it is `kestra-<execution id>`.
     """
+    # Kestra starts executions of a deleted flow's last revision too: check first.
+    client.flow(target.namespace, target.flow_id)
     labels = run_labels(flow_name, tags)
     labels.update(extra_labels or {})
     execution_id = client.trigger(target.namespace, target.flow_id, inputs=inputs, labels=labels)["id"]

@@ -58,12 +58,23 @@ def test_schedule_fires(workspace, kestra_client):
         time.sleep(5)
 
 
+def new_executions(kestra_client, flow_id, before, states=("SUCCESS",)):
+    """Executions of `flow_id` in `states` that were not there `before` (the server keeps its state)."""
+    return [e for e in kestra_client.search_executions(NAMESPACE, flow_id, states=list(states))
+            if e["id"] not in before]
+
+
+def execution_ids(kestra_client, flow_id):
+    return {e["id"] for e in kestra_client.search_executions(NAMESPACE, flow_id, size=1000)}
+
+
 def test_an_event_starts_the_flow_with_mapped_parameters(workspace, kestra_client):
+    before = execution_ids(kestra_client, "eventflow")
     kestra(workspace, "event_flow", "create")
     kestra(workspace, "event_flow", "send-event", "data.ready", "--payload", '{"table_name": "sales"}')
     deadline = time.time() + 300
     while True:
-        executions = kestra_client.search_executions(NAMESPACE, "eventflow", states=["SUCCESS"])
+        executions = new_executions(kestra_client, "eventflow", before)
         if executions:
             break
         assert time.time() < deadline
@@ -74,13 +85,14 @@ def test_an_event_starts_the_flow_with_mapped_parameters(workspace, kestra_clien
 
 
 def test_finishing_the_upstream_starts_the_downstream(workspace, kestra_client):
+    before = execution_ids(kestra_client, "downstreamflow")
     kestra(workspace, "downstream_flow", "create")
     _, upstream = run_on_kestra(workspace, "linear_flow")
     deadline = time.time() + 300
-    while not kestra_client.search_executions(NAMESPACE, "downstreamflow", states=["SUCCESS"]):
+    while not new_executions(kestra_client, "downstreamflow", before):
         assert time.time() < deadline
         time.sleep(3)
-    [execution] = kestra_client.search_executions(NAMESPACE, "downstreamflow", states=["SUCCESS"])[:1]
+    [execution] = new_executions(kestra_client, "downstreamflow", before)[:1]
     start = dict(workspace.artifacts("DownstreamFlow", "kestra-" + execution["id"])["steps"]["start"][0])
     assert start["upstream"] == repr("LinearFlow/%s" % upstream)
 

@@ -257,7 +257,7 @@ def status(obj, run_id):
     from metaflow_kestra.flow_commands import describe_execution, execution_of_flow
 
     execution = execution_of_flow(_client(obj), obj.kestra_target, run_id)
-    obj.echo_always(describe_execution(execution, obj.flow.name))
+    obj.echo_always(describe_execution(execution, obj.flow.name), err=False)  # data: stdout
 
 
 @kestra.command("list-runs", help="List this flow's runs on Kestra, newest first.")
@@ -274,7 +274,7 @@ def list_runs(obj, states):
     if not executions:
         obj.echo("No %sruns of *%s* on Kestra." % ("%s " % states if states else "", target.flow_id))
     for execution in executions:
-        obj.echo_always(describe_execution(execution, obj.flow.name))
+        obj.echo_always(describe_execution(execution, obj.flow.name), err=False)  # data: stdout
 
 
 @kestra.command(help="Kill a run's Kestra execution (the Metaflow run will not be successful).")
@@ -312,9 +312,9 @@ def logs(obj, run_id, step):
     for name in steps:
         lines = format_logs([e for e in entries if e.get("taskId") == name])
         if lines:
-            obj.echo_always("--- %s ---" % name)
+            obj.echo_always("--- %s ---" % name, err=False)
             for line in lines:
-                obj.echo_always(line)
+                obj.echo_always(line, err=False)
 
 
 @kestra.command("send-event", help="Fire event NAME: start every deployed flow that @trigger-s on it.")

@@ -89,7 +89,7 @@ final class ExecutionApi {
     }
 
     private Object search(Request request) {
-        return Paged.results(executions.find(Paged.pageable(request, 10), request.tenant(), QueryFilters.executions(request)));
+        return Paged.results(executions.find(Paged.pageable(request, 10, executions.sortMapping()), request.tenant(), QueryFilters.executions(request)));
     }
 
     private Response kill(Request request) throws Exception {

@@ -10,12 +10,12 @@ import java.util.Set;
 
 /** Labels from a request, with Kestra's rule that callers set no {@code system.} label but two. */
 final class Labels {
-    private static final Set<String> ALLOWED_SYSTEM_LABELS = Set.of(Label.CORRELATION_ID, "system.from");
+    private static final Set<String> ALLOWED_SYSTEM_LABELS = Set.of(Label.CORRELATION_ID, Label.FROM);
 
     private Labels() {
     }
 
-    /** {@code labels=key:value} query parameters. */
+    /** {@code labels=key:value} query parameters, plus {@code system.from=api} as Kestra adds it. */
     static List<Label> parse(List<String> values) {
         List<Label> labels = new ArrayList<>();
         for (String value : values) {
@@ -24,6 +24,9 @@ final class Labels {
                 throw new ApiException(422, "Invalid entity: labels: '" + value + "' is not key:value");
             }
             labels.add(checked(new Label(value.substring(0, colon), value.substring(colon + 1))));
+        }
+        if (labels.stream().noneMatch(label -> label.key().equals(Label.FROM))) {
+            labels.add(new Label(Label.FROM, "api"));
         }
         return labels;
     }

@@ -7,6 +7,7 @@ import io.micronaut.data.model.Sort;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /** Kestra's paging: {@code page} from 1, {@code size}, {@code sort=field:asc|desc}; answers {@code {results, total}}. */
 final class Paged {
@@ -14,6 +15,11 @@ final class Paged {
     }
 
     static Pageable pageable(Request request, int defaultSize) {
+        return pageable(request, defaultSize, Function.identity());
+    }
+
+    /** {@code sortMapping}: the repository's map from API sort fields to its columns (null: unknown). */
+    static Pageable pageable(Request request, int defaultSize, Function<String, String> sortMapping) {
         int page = request.intQuery("page", 1);
         int size = request.intQuery("size", defaultSize);
         if (page < 1 || size < 1) {
@@ -22,8 +28,12 @@ final class Paged {
         List<Sort.Order> orders = new ArrayList<>();
         for (String sort : request.queryAll("sort")) {
             String[] parts = sort.split(":");
+            String column = sortMapping.apply(parts[0]);
+            if (column == null) {
+                throw ApiException.illegalArgument("Invalid sort field '" + parts[0] + "'");
+            }
             boolean descending = parts.length > 1 && parts[1].equalsIgnoreCase("desc");
-            orders.add(descending ? Sort.Order.desc(parts[0]) : Sort.Order.asc(parts[0]));
+            orders.add(descending ? Sort.Order.desc(column) : Sort.Order.asc(column));
         }
         return Pageable.from(page, size, orders.isEmpty() ? Sort.unsorted() : Sort.of(orders));
     }
