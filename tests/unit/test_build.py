@@ -1,0 +1,31 @@
+"""How the local server's build is keyed and invoked (the build itself is exercised by tests/e2e)."""
+
+from metaflow_kestra.local_server import build
+
+
+def module(tmp_path):
+    (tmp_path / "src" / "main" / "java").mkdir(parents=True)
+    (tmp_path / "pom.xml").write_text("<project/>")
+    (tmp_path / "src" / "main" / "java" / "A.java").write_text("class A {}")
+    return tmp_path
+
+
+def test_the_build_key_follows_sources_and_versions_but_not_build_output(tmp_path):
+    sources = module(tmp_path)
+    key = build.source_hash(sources, "1.3.31", "1.3.31")
+    assert key == build.source_hash(sources, "1.3.31", "1.3.31")
+    assert key != build.source_hash(sources, "2.0.0", "2.0.0")
+    assert key != build.source_hash(sources, "1.3.34", "1.3.31")
+    (sources / "target").mkdir()
+    (sources / "target" / "A.class").write_text("output")
+    assert key == build.source_hash(sources, "1.3.31", "1.3.31")
+    (sources / "src" / "main" / "java" / "A.java").write_text("class A { int x; }")
+    assert key != build.source_hash(sources, "1.3.31", "1.3.31")
+
+
+def test_argfile_arguments_survive_spaces_quotes_and_backslashes():
+    assert build._quote('/a b/c"d\\e') == '"/a b/c\\"d\\\\e"'
+
+
+def test_the_module_ships_beside_the_package():
+    assert (build.server_sources() / "pom.xml").exists()
