@@ -1,22 +1,22 @@
-"""Wall time of flows run locally, on Kestra, and (for reference) on the stand-in engine.
+"""Wall time of flows run locally and on Kestra's engine, side by side.
 
-    python benchmarks/run.py [--output docs/benchmarks.md]
+    python benchmarks/run.py [--repeat 3] [--output docs/benchmarks.md]
 
 Prints a table and writes it, with the machine and the command, to the
-output file. Kestra figures need a reachable server (the local one from
-`metaflow-kestra server start`, or METAFLOW_KESTRA_HOST...); without one the
-rows say why they are missing. The stand-in engine (tests/standin_engine.py)
-runs the generated YAML one task after another on this machine: it measures
-our per-task runtime cost without Kestra's scheduling, and is not Kestra.
+output file. Kestra figures need a reachable server: the local one
+(`metaflow-kestra server start`, started here if none runs), or
+METAFLOW_KESTRA_HOST...; without one the rows say why they are missing.
 """
 
 import argparse
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,8 +39,8 @@ def timed(command, env, cwd):
     return elapsed, done
 
 
-def kestra_reason():
-    """None if a Kestra server answers (starting the local one if none is given), else why not."""
+def kestra_client_or_reason():
+    """(client, None) if a Kestra server answers (starting the local one if none is given), else (None, why)."""
     from metaflow_kestra.client import KestraClient
     from metaflow_kestra.connection import ENV_HOST, resolve_connection, running_local_server
     from metaflow_kestra.errors import KestraError
@@ -50,85 +50,105 @@ def kestra_reason():
     try:
         if not os.environ.get(ENV_HOST) and running_local_server() is None:
             LocalServer(ServerSettings.from_environment()).start()
-        client = KestraClient(resolve_connection(), timeout=5)
+        client = KestraClient(resolve_connection(), timeout=30)
         client._request("GET", "flows/search", params={"size": 1})
     except KestraError as err:
-        return str(err)
-    return None
+        return None, str(err)
+    return client, None
 
 
-def measure(label, flow, tasks, workspace, kestra_unavailable):
-    from tests.standin_engine import StandinEngine
+def execution_seconds(execution):
+    """The execution's own duration, from Kestra's state (first to last state change)."""
+    def parse(text):
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
+    histories = execution["state"]["histories"]
+    return (parse(histories[-1]["date"]) - parse(histories[0]["date"])).total_seconds()
+
+
+def measure(label, flow, tasks, workspace, client, repeat):
     root, env = workspace.root, workspace.env
     name, path = flows.write(root, flow)
-    row = {"workload": label, "tasks": tasks}
-    row["local"], _ = timed([sys.executable, path, "run"], env, root)
-    started = time.perf_counter()
-    text = workspace.compile(str(path))
-    row["compile"] = time.perf_counter() - started
-    row["yaml_kb"] = len(text.encode()) / 1024.0
-    engine = StandinEngine(text, "bench%d" % time.time_ns(), environ=env)
-    started = time.perf_counter()
-    if engine.run() != "SUCCESS":
-        raise RuntimeError("\n".join(engine.logs))
-    row["standin"] = time.perf_counter() - started
-    if kestra_unavailable is None:
-        row["kestra"], _ = timed([sys.executable, path, "kestra", "run", "--wait"], env, root)
+    row = {"workload": label, "tasks": tasks, "local": [], "kestra": [], "execution": [], "compile": []}
+    for attempt in range(repeat):
+        row["local"].append(timed([sys.executable, path, "run"], env, root)[0])
+        started = time.perf_counter()
+        text = workspace.compile(str(path))
+        row["compile"].append(time.perf_counter() - started)
+        row["yaml_kb"] = len(text.encode()) / 1024.0
+        if client is not None:
+            run_id_file = root / ("%s-%d.run-id" % (name, attempt))
+            row["kestra"].append(timed([sys.executable, path, "kestra", "run", "--wait", "--run-id-file",
+                                        str(run_id_file)], env, root)[0])
+            execution_id = run_id_file.read_text().strip()[len("kestra-"):]
+            row["execution"].append(execution_seconds(client.execution(execution_id)))
     return row
 
 
-def table(rows, kestra_unavailable):
+def spread(values):
+    return "%.2f / %.2f / %.2f" % (min(values), statistics.median(values), max(values)) if values else "n/a"
+
+
+def table(rows, unavailable):
     lines = [
-        "| workload | tasks | local `run` (s) | Kestra (s) | Kestra overhead / task (s) | stand-in (s) | "
-        "stand-in overhead / task (s) | compile (s) | YAML (KiB) |",
+        "| workload | tasks | local `run` (s) | Kestra `run --wait` (s) | Kestra execution (s) | "
+        "overhead / task (s) | Kestra / local | compile (s) | YAML (KiB) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
-        kestra = row.get("kestra")
-        lines.append("| %s | %d | %.2f | %s | %s | %.2f | %.3f | %.2f | %.1f |" % (
-            row["workload"], row["tasks"], row["local"],
-            "%.2f" % kestra if kestra else "n/a",
-            "%.3f" % ((kestra - row["local"]) / row["tasks"]) if kestra else "n/a",
-            row["standin"], (row["standin"] - row["local"]) / row["tasks"],
-            row["compile"], row["yaml_kb"],
+        local = statistics.median(row["local"])
+        kestra = statistics.median(row["kestra"]) if row["kestra"] else None
+        lines.append("| %s | %d | %s | %s | %s | %s | %s | %s | %.1f |" % (
+            row["workload"], row["tasks"], spread(row["local"]), spread(row["kestra"]), spread(row["execution"]),
+            "%.3f" % ((kestra - local) / row["tasks"]) if kestra else "n/a",
+            "%.2f" % (kestra / local) if kestra else "n/a",
+            spread(row["compile"]), row["yaml_kb"],
         ))
-    if kestra_unavailable:
-        lines.append("")
-        lines.append("Kestra columns are n/a: %s" % kestra_unavailable)
+    if unavailable:
+        lines += ["", "Kestra columns are n/a: %s" % unavailable]
     return "\n".join(lines)
+
+
+def server_description(client):
+    if client is None:
+        return "none"
+    try:
+        version = client.session.get(client.connection.url + "/api/v1/configs", timeout=10).json().get("version")
+    except Exception:  # a description only: never fail the benchmark over it
+        version = "unknown version"
+    return "Kestra %s at %s" % (version, client.connection.url)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each workload (min/median/max)")
     args = parser.parse_args()
-    unavailable = kestra_reason()
+    client, unavailable = kestra_client_or_reason()
     rows = []
     from tests.flow_runs import FlowWorkspace
 
     with tempfile.TemporaryDirectory() as tmp:
         workspace = FlowWorkspace(tmp)
         for label, flow, tasks in WORKLOADS:
-            rows.append(measure(label, flow, tasks, workspace, unavailable))
+            rows.append(measure(label, flow, tasks, workspace, client, args.repeat))
     text = table(rows, unavailable)
     print(text)
     machine = "%s, %s, %d CPUs, Python %s" % (
         platform.platform(), platform.processor() or platform.machine(), os.cpu_count(), platform.python_version())
     Path(args.output).write_text(
-        "# Benchmarks\n\nCommand: `python benchmarks/run.py` (one run, same machine, %s).\n\n"
-        "Machine: %s.\n\n%s\n\n%s\n" % (time.strftime("%Y-%m-%d"), machine, text, _NOTES)
+        "# Benchmarks\n\nCommand: `python benchmarks/run.py --repeat %d` (%s).\n\nMachine: %s.\n\n"
+        "Server: %s.\n\n%s\n\n%s\n" % (args.repeat, time.strftime("%Y-%m-%d"), machine,
+                                       server_description(client), text, _NOTES)
     )
 
 
-_NOTES = """Columns:
+_NOTES = """Columns (each timed figure is min / median / max over the repeated runs):
 - *local `run`*: `python flow.py run` with the local datastore: Metaflow's own floor.
-- *Kestra*: `python flow.py kestra run --wait` against a real Kestra (deploy, trigger, follow).
-- *overhead / task*: (time - local) / number of Metaflow tasks.
-- *stand-in*: the generated YAML executed task by task by tests/standin_engine.py (our
-  task command and runtime, no Kestra scheduling; not Kestra, a lower bound on our share).
-  It runs foreach items one after another, while the local run runs up to 16 at once,
-  so its foreach overhead includes lost parallelism.
+- *Kestra `run --wait`*: `python flow.py kestra run --wait` on Kestra's engine: compile, code
+  package upload, deploy, trigger, then follow to the end.
+- *Kestra execution*: the execution's own duration, from its first to its last state change.
+- *overhead / task*: (median Kestra `run --wait` - median local `run`) / number of Metaflow tasks.
 - *compile*: `python flow.py kestra compile --package-file ...` wall time (interpreter start and
   building the code package included)."""
 
