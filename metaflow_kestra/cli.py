@@ -42,9 +42,6 @@ port_option = click.option(
 @server.command(help="Build (once) and start a local Kestra, then wait until it answers.")
 @click.option("--kestra-version", default=None,
               help="Version of Kestra's engine modules (env METAFLOW_KESTRA_VERSION).")
-@click.option("--platform-version", default=None,
-              help="Kestra BOM (io.kestra:platform) to resolve with, when that release's own is "
-                   "unpublished (env METAFLOW_KESTRA_PLATFORM_VERSION).")
 @click.option("--kestra-jar", default=None, type=click.Path(dir_okay=False),
               help="Run this official Kestra executable JAR (with its UI) instead of our server "
                    "(env METAFLOW_KESTRA_JAR).")

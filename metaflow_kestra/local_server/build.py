@@ -64,9 +64,9 @@ class BuiltServer:
         return path
 
 
-def source_hash(sources, kestra_version, platform_version):
-    """A digest of every file of the module plus the versions it is built for."""
-    digest = hashlib.sha256(("%s/%s\n" % (kestra_version, platform_version)).encode())
+def source_hash(sources, kestra_version):
+    """A digest of every file of the module plus the Kestra version it is built for."""
+    digest = hashlib.sha256(("%s\n" % kestra_version).encode())
     for path in sorted(p for p in sources.rglob("*") if p.is_file() and "target" not in p.parts):
         digest.update(str(path.relative_to(sources)).encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
@@ -79,8 +79,7 @@ def ensure_built(settings, java, log):
     if not (sources / "pom.xml").exists():
         raise ServerError("The local server's sources are missing (%s/pom.xml). Reinstall metaflow-kestra."
                           % sources)
-    platform = settings.platform_version or settings.kestra_version
-    key = "%s-%s" % (settings.kestra_version, source_hash(sources, settings.kestra_version, platform))
+    key = "%s-%s" % (settings.kestra_version, source_hash(sources, settings.kestra_version))
     built = BuiltServer(settings.home / "build" / key)
     if (built.directory / RECEIPT).exists():
         return built
@@ -88,7 +87,7 @@ def ensure_built(settings, java, log):
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=str(_mkdir(built.directory.parent))))
     try:
         stage = BuiltServer(staging)
-        jars = _resolve_classpath(settings, sources, java, platform, stage, log)
+        jars = _resolve_classpath(settings, sources, java, stage, log)
         _compile(settings, sources, java, jars, stage.classes_dir, log)
         _copy_resources(sources / "src" / "main" / "resources", stage.classes_dir)
         (staging / RECEIPT).write_text("kestra %s\n" % settings.kestra_version)
@@ -101,12 +100,11 @@ def ensure_built(settings, java, log):
     return built
 
 
-def _resolve_classpath(settings, sources, java, platform, stage, log):
+def _resolve_classpath(settings, sources, java, stage, log):
     mvn = _maven_executable(settings, log)
     command = [
         mvn, "-B", "-q", "-f", str(sources / "pom.xml"),
         "-Dkestra.version=%s" % settings.kestra_version,
-        "-Dkestra.platform.version=%s" % platform,
         "dependency:build-classpath", "-Dmdep.outputFile=%s" % stage.classpath_file,
     ]
     if settings.maven_repository.rstrip("/") != DEFAULT_MAVEN_REPOSITORY:
@@ -116,9 +114,9 @@ def _resolve_classpath(settings, sources, java, platform, stage, log):
     done = _run(command, environment, "Maven")
     if done.returncode != 0 or not stage.classpath_file.exists():
         raise ServerError(
-            "Maven could not resolve Kestra %s's modules (platform BOM %s). Check the version "
-            "(--kestra-version), or set METAFLOW_KESTRA_PLATFORM_VERSION when Kestra did not publish "
-            "the BOM of that release. Maven said:" % (settings.kestra_version, platform),
+            "Maven could not resolve Kestra %s's modules. Check the version (--kestra-version; "
+            "Kestra did not publish every release's BOM, io.kestra:platform, which its modules "
+            "import: 1.3.34's is missing) and the repository. Maven said:" % settings.kestra_version,
             detail=_tail(done.stdout + done.stderr),
         )
     return stage.classpath_file.read_text().strip()

@@ -5,9 +5,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 # Kestra 1.3 is the LTS line and our primary target. 1.3.31 is the newest 1.3
-# release whose platform BOM Kestra published on Maven Central (1.3.34's is
-# missing, so Maven cannot resolve 1.3.34's modules without naming another BOM
-# with METAFLOW_KESTRA_PLATFORM_VERSION).
+# release whose modules Maven can resolve: every module POM imports the
+# release's BOM (io.kestra:platform), and 1.3.34's BOM is not published.
 DEFAULT_KESTRA_VERSION = "1.3.31"
 DEFAULT_MAVEN_REPOSITORY = "https://repo.maven.apache.org/maven2"
 
@@ -22,7 +21,6 @@ LOCAL_USERNAME = "admin@metaflow-kestra.dev"
 LOCAL_PASSWORD = "Metaflow-Kestra-1"
 
 ENV_KESTRA_VERSION = "METAFLOW_KESTRA_VERSION"
-ENV_PLATFORM_VERSION = "METAFLOW_KESTRA_PLATFORM_VERSION"
 ENV_MAVEN_REPOSITORY = "METAFLOW_KESTRA_MAVEN_REPOSITORY"
 ENV_KESTRA_JAR = "METAFLOW_KESTRA_JAR"
 ENV_HOME = "METAFLOW_KESTRA_HOME"
@@ -43,7 +41,6 @@ class ServerSettings:
     """Everything that decides which server `start` runs and where."""
 
     kestra_version: str = DEFAULT_KESTRA_VERSION
-    platform_version: str = None  # Kestra's BOM (io.kestra:platform); default: kestra_version
     maven_repository: str = DEFAULT_MAVEN_REPOSITORY
     kestra_jar: str = None  # an official Kestra executable JAR to run instead of our server
     port: int = DEFAULT_PORT
@@ -59,7 +56,6 @@ class ServerSettings:
         env = os.environ
         values = dict(
             kestra_version=env.get(ENV_KESTRA_VERSION, DEFAULT_KESTRA_VERSION),
-            platform_version=env.get(ENV_PLATFORM_VERSION) or None,
             maven_repository=env.get(ENV_MAVEN_REPOSITORY, DEFAULT_MAVEN_REPOSITORY),
             kestra_jar=env.get(ENV_KESTRA_JAR) or None,
             home=default_home(),
