@@ -34,8 +34,12 @@ MAVEN_TIMEOUT_SECONDS = 900
 
 
 def server_sources():
-    """The Java module's folder: `server/` at the root of this project."""
-    return Path(__file__).resolve().parents[2] / "server"
+    """The Java module's folder: `server/` at the root of this project.
+
+    The package links it as `java_module`, so that a wheel carries its sources
+    (setuptools copies the files behind the link).
+    """
+    return Path(__file__).resolve().parent / "java_module"
 
 
 @dataclass(frozen=True)
