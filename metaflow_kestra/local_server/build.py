@@ -30,6 +30,9 @@ MAVEN_DISTRIBUTION = maven.Artifact("org.apache.maven", "apache-maven", "3.9.16"
 ECJ = maven.Artifact("org.eclipse.jdt", "ecj", "3.46.100")
 JAVA_RELEASE = "21"
 RECEIPT = "built"
+# Builds kept: each change of the sources or the Kestra version adds one (~1 MB of
+# classes; the JARs stay in Maven's repository). The oldest beyond this are removed.
+KEPT_BUILDS = 3
 MAVEN_TIMEOUT_SECONDS = 900
 
 
@@ -101,7 +104,16 @@ def ensure_built(settings, java, log):
     finally:
         if staging.exists():
             shutil.rmtree(str(staging), ignore_errors=True)
+    _evict_old_builds(built.directory.parent)
     return built
+
+
+def _evict_old_builds(builds_dir, keep=KEPT_BUILDS):
+    """Remove all but the `keep` most recent complete builds."""
+    complete = [d for d in builds_dir.iterdir() if (d / RECEIPT).exists()]
+    complete.sort(key=lambda d: (d / RECEIPT).stat().st_mtime, reverse=True)
+    for old in complete[keep:]:
+        shutil.rmtree(str(old), ignore_errors=True)
 
 
 def _resolve_classpath(settings, sources, java, stage, log):

@@ -28,3 +28,16 @@ def test_argfile_arguments_survive_spaces_quotes_and_backslashes():
 
 def test_the_module_ships_beside_the_package():
     assert (build.server_sources() / "pom.xml").exists()
+
+
+def test_only_the_most_recent_builds_are_kept(tmp_path):
+    import os
+
+    for age, name in enumerate(["newest", "newer", "older", "oldest"]):
+        (tmp_path / name).mkdir()
+        receipt = tmp_path / name / build.RECEIPT
+        receipt.write_text("kestra 1.3.31\n")
+        os.utime(str(receipt), (1000 - age, 1000 - age))
+    (tmp_path / ".staging-x").mkdir()  # no receipt: another build in progress, left alone
+    build._evict_old_builds(tmp_path, keep=3)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".staging-x", "newer", "newest", "older"]
