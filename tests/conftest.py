@@ -18,22 +18,41 @@ REQUIRE_E2E = os.environ.get("METAFLOW_KESTRA_REQUIRE_E2E") == "1"
 
 # Kestra's open-source edition reads secrets from SECRET_<NAME> (base64) in the server's environment.
 E2E_SECRET_NAME, E2E_SECRET_VALUE = "MF_TEST_TOKEN", "s3cr3t-for-e2e"
+# The S3 endpoint (a moto server tests/e2e/test_s3_datastore_on_kestra.py starts on this port) and
+# its credentials reach tasks as a worker's environment does: from the server's environment.
+E2E_S3_PORT = int(os.environ.get("METAFLOW_KESTRA_TEST_S3_PORT", str(E2E_PORT + 2)))
+E2E_S3_SECRET_KEY = "local-secret-key-for-tests"
+
+
+def server_environment():
+    """What the test server's environment adds to this process's: the secret and the S3 settings."""
+    import base64
+
+    return {
+        "SECRET_" + E2E_SECRET_NAME: base64.b64encode(E2E_SECRET_VALUE.encode()).decode(),
+        "METAFLOW_S3_ENDPOINT_URL": "http://127.0.0.1:%d" % E2E_S3_PORT,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": E2E_S3_SECRET_KEY,
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
 
 
 @pytest.fixture(scope="session")
 def kestra_server():
     """Start (or reuse) a real local Kestra once per session; stop it at the end if we started it."""
-    import base64
-
-    os.environ["SECRET_" + E2E_SECRET_NAME] = base64.b64encode(E2E_SECRET_VALUE.encode()).decode()
     settings = ServerSettings.from_environment(port=E2E_PORT, management_port=E2E_MANAGEMENT_PORT)
     server = LocalServer(settings)
+    saved = dict(os.environ)
+    os.environ.update(server_environment())  # only while the server starts: it inherits this environment
     try:
         state, reused = server.start()
     except DownloadError as err:
         if REQUIRE_E2E:
             raise
         pytest.skip("Kestra server unobtainable on this machine: %s" % err)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
     yield state
     if not reused:
         server.stop()
