@@ -1,17 +1,20 @@
-"""Every graph shape on the real local Kestra: `kestra run --wait` leaves a local run's artifacts."""
+"""Every graph shape and parameter type on the real local Kestra: `kestra run --wait` leaves a local run's artifacts."""
+
+import ast
 
 import pytest
 
-from tests.integration.test_compiled_flows_run import SHAPES
-from tests.integration.test_parameters_round_trip import TRICKY
+from metaflow_kestra.client import KestraApiError
+from tests.shapes import SHAPES, TRICKY
 
 pytestmark = pytest.mark.e2e
+NAMESPACE = "metaflow.tests"
 
 
-def run_on_kestra(workspace, name, *params, check=True):
+def run_on_kestra(workspace, name, *params, check=True, top_level=()):
     run_id_file = workspace.root / ("%s.kestra-run-id" % name)
     done = workspace.flow_command(
-        name, "kestra", "--kestra-namespace", "metaflow.tests", "run", "--wait",
+        name, *top_level, "kestra", "--kestra-namespace", NAMESPACE, "run", "--wait",
         "--run-id-file", str(run_id_file), *params, check=check,
     )
     return done, run_id_file.read_text().strip() if run_id_file.exists() else None
@@ -28,18 +31,42 @@ def test_shape_on_kestra_matches_a_local_run(workspace, name, flow_name, params)
     assert on_kestra["steps"] == local["steps"]
 
 
-def test_failing_step_makes_run_wait_exit_non_zero(workspace):
+def test_failing_step_fails_the_execution_and_stops_there(workspace, kestra_client):
     done, run_id = run_on_kestra(workspace, "failing_flow", check=False)
     assert done.returncode != 0
     assert "FAILED" in done.stdout + done.stderr
     assert run_id and not workspace.artifacts("FailingFlow", run_id)["successful"]
+    execution = kestra_client.execution(run_id[len("kestra-"):])
+    assert execution["state"]["current"] == "FAILED"
+    assert [run["taskId"] for run in execution["taskRunList"]] == ["start", "boom"]
+    logs = kestra_client.logs(execution["id"], task_id="boom")
+    assert "this step fails on purpose" in "\n".join(entry["message"] for entry in logs)
 
 
-def test_tricky_parameter_values_round_trip(workspace):
-    import ast
+def seen(workspace, run_id):
+    start = workspace.artifacts("ParamsFlow", run_id)["steps"]["start"][0]
+    return ast.literal_eval(dict(start)["seen"])
 
-    _, run_id = run_on_kestra(workspace, "params_flow", "--text", TRICKY, "--needed", "{% endraw %}",
-                              "--config", '{"a": "{{ b }}"}')
-    start = dict(workspace.artifacts("ParamsFlow", run_id)["steps"]["start"][0])
-    seen = ast.literal_eval(start["seen"])
-    assert seen["text"] == TRICKY and seen["needed"] == "{% endraw %}" and seen["config"] == {"a": "{{ b }}"}
+
+def test_tricky_values_of_every_type_round_trip_exactly(workspace):
+    _, run_id = run_on_kestra(workspace, "params_flow", "--text", TRICKY, "--count", "42", "--ratio", "0.25",
+                              "--flag", "true", "--config", '{"a": "{{ b }}", "n": [1, 2.5, null]}',
+                              "--needed", "{% endraw %}")
+    assert seen(workspace, run_id) == {"text": TRICKY, "count": 42, "ratio": 0.25, "flag": True,
+                                       "config": {"a": "{{ b }}", "n": [1, 2.5, None]}, "needed": "{% endraw %}"}
+
+
+def test_defaults_apply_literally_and_match_a_local_run(workspace):
+    local = workspace.run_locally("params_flow", "--needed", "x")
+    _, on_kestra = run_on_kestra(workspace, "params_flow", "--needed", "x")
+    assert seen(workspace, on_kestra) == seen(workspace, local)
+    assert seen(workspace, on_kestra)["text"] == "{{ execution.id }} {% raw %}"
+
+
+def test_kestra_refuses_an_execution_without_a_required_parameter(workspace, kestra_client):
+    workspace.flow_command("params_flow", "kestra", "--kestra-namespace", NAMESPACE, "create")
+    before = {e["id"] for e in kestra_client.search_executions(NAMESPACE, "paramsflow", size=1000)}
+    with pytest.raises(KestraApiError, match="required") as refused:
+        kestra_client.trigger(NAMESPACE, "paramsflow", inputs={})
+    assert refused.value.status_code == 422
+    assert {e["id"] for e in kestra_client.search_executions(NAMESPACE, "paramsflow", size=1000)} == before

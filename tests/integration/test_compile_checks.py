@@ -1,0 +1,26 @@
+"""What `kestra compile` decides on its own: refusals, step timeouts, what `resume --step` reruns.
+
+Running the compiled flows is the job of tests/e2e, on the real Kestra.
+"""
+
+from metaflow_kestra import yaml_out
+from metaflow_kestra.flow_commands import descendants
+from tests.flow_loading import load_graph
+from tests.flow_runs import FlowWorkspace
+
+
+def test_an_invalid_graph_is_refused_by_metaflows_checks_before_compiling(tmp_path):
+    done = FlowWorkspace(tmp_path).flow_command("dead_end_flow", "kestra", "compile", "-", check=False)
+    assert done.returncode != 0
+    assert "middle" in done.stderr + done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_a_step_timeout_is_the_task_timeout(tmp_path):
+    text = FlowWorkspace(tmp_path).compile("timeout_flow")
+    assert "timeout: PT3S" in text
+    assert [task.get("timeout") for task in yaml_out.load(text)["tasks"]] == ["PT3S", None]
+
+
+def test_resume_from_a_step_reruns_it_and_every_step_after():
+    assert ",".join(descendants(load_graph("resumable_flow"), "prepare")) == "prepare,check,end"

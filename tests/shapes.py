@@ -1,0 +1,22 @@
+"""What the end-to-end tests run: every graph shape, and a parameter value hostile to every layer."""
+
+# (sample flow, flow class, [(parameter, value)]) -- each compared with a local run of the same.
+SHAPES = [
+    ("linear_flow", "LinearFlow", []),
+    ("split_flow", "SplitFlow", []),
+    ("foreach_flow", "ForeachFlow", []),
+    ("nested_foreach_flow", "NestedForeachFlow", []),
+    ("split_in_foreach_flow", "SplitInForeachFlow", []),
+    ("foreach_in_split_flow", "ForeachInSplitFlow", []),
+    ("switch_flow", "SwitchFlow", []),
+    ("switch_flow", "SwitchFlow", [("level", "low")]),
+    ("switch_skip_flow", "SwitchSkipFlow", []),
+    ("switch_skip_flow", "SwitchSkipFlow", [("mode", "careful")]),
+    ("switch_in_foreach_flow", "SwitchInForeachFlow", []),
+    ("recursive_flow", "RecursiveFlow", []),
+    ("custom_class_flow", "CustomClassFlow", []),
+    ("quickstart_flow", "QuickstartFlow", [("scale", "5"), ("label", "{{ not a template }}")]),
+]
+
+# Quotes of every kind, a backslash, a newline, Pebble syntax and non-ASCII in one value.
+TRICKY = "it's \"quoted\" '''triple''' back\\slash\nnew line {{ execution.id }} {% if x %}{# c #} ✓"
