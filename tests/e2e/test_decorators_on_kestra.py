@@ -3,6 +3,7 @@
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -24,24 +25,39 @@ def kestra(workspace, name, *args, top_level=(), check=True):
     return workspace.flow_command(name, *top_level, "kestra", "--kestra-namespace", NAMESPACE, *args, check=check)
 
 
-def test_retry_catch_environment_secrets_and_cards(workspace, kestra_client):
+def stored_file(kestra_server, uri):
+    """A file in the server's internal storage (our server's API has no download endpoint for outputs)."""
+    assert uri.startswith("kestra:///"), uri
+    return (Path(kestra_server.config_path).parent / "storage" / "main" / uri[len("kestra:///"):]).read_text()
+
+
+def test_retry_catch_environment_secrets_config_and_cards(workspace, kestra_client, kestra_server):
     done, run_id = run_on_kestra(workspace, "decorated_flow")
     run = workspace.artifacts("DecoratedFlow", run_id)
     assert run["successful"]
+    start = dict(run["steps"]["start"][0])
+    assert start["attempt"] == "1" and start["threshold"] == "7"  # retried once; Config frozen at deploy
     attempt = subprocess.run([sys.executable, "-c", _ATTEMPTS, "DecoratedFlow/%s/start/start" % run_id],
                              env=workspace.env, capture_output=True, text=True)
-    assert attempt.stdout.strip() == "1"
+    assert attempt.stdout.strip() == "1", attempt.stderr  # the client sees the second attempt
+    assert "caught, not fatal" in dict(run["steps"]["end"][0])["problem_text"]  # @catch let it continue
     configured = dict(run["steps"]["configured"][0])
     assert configured["greeting"] == repr("hello {{ world }} {% raw %}")
     assert configured["token_length"] == str(len(E2E_SECRET_VALUE))
     execution = kestra_client.execution(run_id[len("kestra-"):])
     logs = kestra_client.logs(execution["id"])
     assert E2E_SECRET_VALUE not in repr(execution) + repr(logs)
+    assert E2E_SECRET_VALUE not in repr(kestra_client.flow(NAMESPACE, "decoratedflow"))
+    assert E2E_SECRET_VALUE not in workspace.compile("decorated_flow")
+    [cards] = [r["outputs"]["outputFiles"] for r in execution["taskRunList"] if r["taskId"] == "configured"]
+    assert list(cards) == ["metaflow-cards/configured-0-default.html"]
+    assert "<html" in stored_file(kestra_server, next(iter(cards.values()))).lower()
 
 
 def test_a_step_past_its_timeout_fails(workspace):
     done, run_id = run_on_kestra(workspace, "timeout_flow", check=False)
     assert done.returncode == 1
+    assert not workspace.artifacts("TimeoutFlow", run_id)["successful"]
 
 
 def test_schedule_fires(workspace, kestra_client):
@@ -68,33 +84,56 @@ def execution_ids(kestra_client, flow_id):
     return {e["id"] for e in kestra_client.search_executions(NAMESPACE, flow_id, size=1000)}
 
 
+def wait_for_new_execution(kestra_client, flow_id, before, timeout=300):
+    deadline = time.time() + timeout
+    while True:
+        executions = new_executions(kestra_client, flow_id, before)
+        if executions:
+            return executions[0]
+        assert time.time() < deadline, "no new successful execution of %s within %d s" % (flow_id, timeout)
+        time.sleep(3)
+
+
 def test_an_event_starts_the_flow_with_mapped_parameters(workspace, kestra_client):
     before = execution_ids(kestra_client, "eventflow")
     kestra(workspace, "event_flow", "create")
-    kestra(workspace, "event_flow", "send-event", "data.ready", "--payload", '{"table_name": "sales"}')
-    deadline = time.time() + 300
-    while True:
-        executions = new_executions(kestra_client, "eventflow", before)
-        if executions:
-            break
-        assert time.time() < deadline
-        time.sleep(3)
-    run_id = "kestra-" + executions[0]["id"]
+    kestra(workspace, "event_flow", "send-event", "data.ready", "--payload",
+           '{"table_name": "{{ sales }}", "other": 1}')
+    run_id = "kestra-" + wait_for_new_execution(kestra_client, "eventflow", before)["id"]
     start = dict(workspace.artifacts("EventFlow", run_id)["steps"]["start"][0])
-    assert start["seen_table"] == repr("sales")
+    assert start["seen_table"] == repr("{{ sales }}")
 
 
 def test_finishing_the_upstream_starts_the_downstream(workspace, kestra_client):
     before = execution_ids(kestra_client, "downstreamflow")
     kestra(workspace, "downstream_flow", "create")
     _, upstream = run_on_kestra(workspace, "linear_flow")
-    deadline = time.time() + 300
-    while not new_executions(kestra_client, "downstreamflow", before):
-        assert time.time() < deadline
-        time.sleep(3)
-    [execution] = new_executions(kestra_client, "downstreamflow", before)[:1]
+    execution = wait_for_new_execution(kestra_client, "downstreamflow", before)
     start = dict(workspace.artifacts("DownstreamFlow", "kestra-" + execution["id"])["steps"]["start"][0])
-    assert start["upstream"] == repr("LinearFlow/%s" % upstream)
+    assert start["upstream"] == repr("LinearFlow/%s" % upstream)  # current.trigger.run
+
+
+def test_the_event_triggered_example_pair_runs(workspace, kestra_client):
+    before = execution_ids(kestra_client, "trainoningestflow")
+    kestra(workspace, "train_on_ingest_flow", "create")
+    kestra(workspace, "ingest_flow", "create")
+    kestra(workspace, "ingest_flow", "send-event", "data.arrived", "--payload", '{"path": "s3://bucket/day=1"}')
+    execution = wait_for_new_execution(kestra_client, "trainoningestflow", before)
+    start = dict(workspace.artifacts("TrainOnIngestFlow", "kestra-" + execution["id"],
+                                     name="train_on_ingest_flow")["steps"]["start"][0])
+    assert start["rows"] == "170"
+
+
+@pytest.mark.parametrize("top_level,flow_id,branch", [
+    ((), "demo.user.tester.projectflow", "user.tester"),
+    (("--branch", "feature_x"), "demo.test.feature_x.projectflow", "test.feature_x"),
+    (("--production",), "demo.prod.projectflow", "prod"),
+])
+def test_project_branches_run_side_by_side(workspace, kestra_client, top_level, flow_id, branch):
+    _, run_id = run_on_kestra(workspace, "project_flow", top_level=top_level)
+    assert kestra_client.execution(run_id[len("kestra-"):])["flowId"] == flow_id
+    start = dict(workspace.artifacts("ProjectFlow", run_id)["steps"]["start"][0])
+    assert start["branch"] == repr(branch)
 
 
 def test_a_branch_deploys_beside_production(workspace, kestra_client):
