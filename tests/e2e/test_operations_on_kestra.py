@@ -1,5 +1,7 @@
 """Operating deployed flows on the real local Kestra: CLI commands, Deployer API, Restart."""
 
+import subprocess
+import sys
 import time
 
 import pytest
@@ -38,15 +40,32 @@ def test_terminate_kills_the_execution_and_the_run_is_not_successful(workspace):
     assert not workspace.artifacts("SlowFlow", run_id)["successful"]
 
 
+_ATTEMPTS = r"""
+import sys
+from metaflow import Task, namespace
+namespace(None)
+print(Task(sys.argv[1]).current_attempt)
+"""
+
+
 def test_kestra_restart_continues_the_same_metaflow_run(workspace, kestra_client):
     done, run_id = run_on_kestra(workspace, "flaky_flow", check=False)
     assert done.returncode == 1
+    assert not workspace.artifacts("FlakyFlow", run_id)["successful"]
     execution_id = run_id[len("kestra-"):]
     kestra_client.restart(execution_id)
     time.sleep(1)
-    assert kestra_client.wait(execution_id, timeout=600)["state"]["current"] == "SUCCESS"
+    execution = kestra_client.wait(execution_id, timeout=600)
+    assert execution["state"]["current"] == "SUCCESS"
     run = workspace.artifacts("FlakyFlow", run_id)
     assert run["successful"] and dict(run["steps"]["join"][0])["attempts"] == "[0, 1]"
+    # A new attempt of the failed item only: the item that succeeded the first time was not run again.
+    attempts = {r["value"]: [a["state"]["current"] for a in r["attempts"]]
+                for r in execution["taskRunList"] if r["taskId"] == "flaky"}
+    assert attempts == {"0": ["SUCCESS"], "1": ["FAILED", "SUCCESS"]}
+    done = subprocess.run([sys.executable, "-c", _ATTEMPTS, "FlakyFlow/%s/flaky/flaky-1" % run_id],
+                          env=workspace.env, capture_output=True, text=True, cwd=workspace.root)
+    assert done.stdout.strip() == "1", done.stderr  # the client sees the second attempt
 
 
 def test_deployer_api_round_trip(workspace, monkeypatch):
@@ -72,15 +91,34 @@ def test_deployer_api_round_trip(workspace, monkeypatch):
     assert found.delete() and slow.delete()
 
 
-def test_resume_clones_the_steps_before_the_failure(workspace):
+def step_values(workspace, run_id, step, name):
+    return [dict(task)[name] for task in workspace.artifacts("ResumableFlow", run_id)["steps"][step]]
+
+
+def test_resume_clones_the_steps_before_the_failure(workspace, kestra_client):
     done, origin = run_on_kestra(workspace, "resumable_flow", check=False)
     assert done.returncode == 1
+    assert not workspace.artifacts("ResumableFlow", origin)["successful"]
     (workspace.root / "resumable-flow-fixed").write_text("ok")
     run_id_file = workspace.root / "resumed.run-id"
     kestra(workspace, "resumable_flow", "resume", "--clone-run-id", origin, "--wait",
            "--run-id-file", str(run_id_file))
     resumed = run_id_file.read_text()
-    first = workspace.artifacts("ResumableFlow", origin)["steps"]
-    second = workspace.artifacts("ResumableFlow", resumed)
-    assert second["successful"]
-    assert second["steps"]["start"] == first["start"] and second["steps"]["prepare"] == first["prepare"]
+    run = workspace.artifacts("ResumableFlow", resumed)
+    assert run["successful"] and set(run["steps"]) == {"start", "prepare", "check", "end"}
+    for step, name in (("start", "token"), ("prepare", "prepared")):
+        assert step_values(workspace, resumed, step, name) == step_values(workspace, origin, step, name)  # cloned
+    logs = kestra_client.logs(resumed[len("kestra-"):], task_id="prepare")
+    assert "cloned %s/prepare from %s/prepare/prepare" % (resumed, origin) in "\n".join(e["message"] for e in logs)
+
+
+def test_resume_from_a_step_reruns_it_and_everything_after(workspace):
+    (workspace.root / "resumable-flow-fixed").write_text("ok")
+    _, first = run_on_kestra(workspace, "resumable_flow")
+    run_id_file = workspace.root / "again.run-id"
+    kestra(workspace, "resumable_flow", "resume", "--clone-run-id", first, "--step", "prepare", "--wait",
+           "--run-id-file", str(run_id_file))
+    again = run_id_file.read_text()
+    assert workspace.artifacts("ResumableFlow", again)["successful"]
+    assert step_values(workspace, again, "start", "token") == step_values(workspace, first, "start", "token")
+    assert step_values(workspace, again, "prepare", "prepared") != step_values(workspace, first, "prepare", "prepared")
