@@ -10,11 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import yaml
-
 from metaflow_kestra.local_server.server import worker_environment
 from tests.flow_loading import flow_path
-from tests.standin_engine import NAMESPACE_FILES_ENV
 
 _DUMP = r"""
 import json, runpy, sys
@@ -45,7 +42,6 @@ class FlowWorkspace:
         self.env["METAFLOW_USER"] = "tester"  # fixed: flow ids under @project name the user
         self.env["METAFLOW_DEFAULT_DATASTORE"] = "local"
         self.env["METAFLOW_DEFAULT_METADATA"] = "local"
-        self.env[NAMESPACE_FILES_ENV] = str(self.root / "namespace-files")
 
     def flow_command(self, name, *args, check=True):
         """`python <flow> args...` for a sample flow's name (or a flow file's absolute path)."""
@@ -63,28 +59,20 @@ class FlowWorkspace:
         return run_id_file.read_text().strip()
 
     def compile(self, name, *options, top_level=()):
-        """The flow's Kestra YAML; its code package goes where the stand-in engine's Kestra keeps
-        namespace files, as `create` would upload it."""
+        """The flow's Kestra YAML, from `kestra compile` (its code package is written beside it)."""
         stem = os.path.basename(str(name)).replace(".py", "")
         target = self.root / ("%s.yaml" % stem)
         package = self.root / ("%s.tgz" % stem)
         self.flow_command(name, *top_level, "kestra", "compile", str(target), "--package-file", str(package),
                           *options)
-        text = target.read_text()
-        deployment = json.loads(yaml.safe_load(text)["variables"]["metaflow_deployment"])
-        stored = self.namespace_files / deployment["code_path"]
-        stored.parent.mkdir(parents=True, exist_ok=True)
-        package.replace(stored)
-        return text
-
-    @property
-    def namespace_files(self):
-        return Path(self.env[NAMESPACE_FILES_ENV])
+        return target.read_text()
 
     def artifacts(self, flow_name, run_id, name=None):
-        """{successful, steps: {step: sorted [(artifact, repr)] per task}} of a run of sample `name`."""
+        """{successful, steps: {step: sorted [(artifact, repr)] per task}} of a run of sample `name`
+        (or of a flow file's absolute path)."""
         name = name or _sample_name(flow_name)
-        done = subprocess.run([sys.executable, "-c", _DUMP, "%s/%s" % (flow_name, run_id), str(flow_path(name))],
+        script = name if os.path.isabs(str(name)) else flow_path(name)
+        done = subprocess.run([sys.executable, "-c", _DUMP, "%s/%s" % (flow_name, run_id), str(script)],
                               cwd=self.root, env=self.env, capture_output=True, text=True)
         if done.returncode:
             raise AssertionError(done.stderr)
