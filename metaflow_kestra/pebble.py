@@ -18,8 +18,23 @@ def has_template_syntax(text):
     return bool(_DELIMITER.search(text))
 
 
+# What ends a line for Java's regex `.`: Kestra finds `{% raw %}` blocks with such a
+# regex, so a raw block must not span one. Line breaks are no Pebble syntax: they
+# stay outside the blocks.
+_LINE_BREAK = re.compile(r"(\r\n|[\n\r\u0085\u2028\u2029])")
+
+
 def literal(text):
     """`text` as a Pebble template that renders to exactly `text`."""
+    if not has_template_syntax(text):
+        return text
+    pieces = _LINE_BREAK.split(text)
+    # Odd indices are the line breaks themselves, kept as they are.
+    return "".join(piece if index % 2 else _literal_line(piece) for index, piece in enumerate(pieces))
+
+
+def _literal_line(text):
+    """`literal` for text with no line break."""
     if not has_template_syntax(text):
         return text
     # A raw block ends at the first `{% endraw %}`: emit each such tag as a

@@ -22,3 +22,15 @@ def test_inert_json_has_no_delimiters_and_decodes_exactly(text):
     encoded = inert_json({"value": text, "nested": {"list": [text]}})
     assert not has_template_syntax(encoded)
     assert json.loads(encoded) == {"value": text, "nested": {"list": [text]}}
+
+
+def test_no_raw_block_spans_a_line_break():
+    """Kestra finds raw blocks with a Java regex whose `.` stops at line terminators."""
+    import re
+
+    from metaflow_kestra.pebble import env_literal, literal
+
+    text = "a {{ x }}\nb {% if %}\r\nc {# y #}\u2028d\u2029e\u0085{% endraw %}\rf"
+    for rendered in (literal(text), env_literal(text)):
+        for block in re.findall(r"\{% raw %\}(.*?)\{% endraw %\}", rendered, re.S):
+            assert not re.search("[\n\r\u0085\u2028\u2029]", block)
