@@ -117,6 +117,13 @@ def make_deployment(context, target, tags=(), triggers=None, workflow_timeout=0,
     if context.datastore_type == "local":
         # Local metadata finds its root through this variable, not --datastore-root.
         env["METAFLOW_DATASTORE_SYSROOT_LOCAL"] = os.path.dirname(context.datastore_root)
+    elif context.metadata_type == "local":
+        # Remote datastore, local metadata: tasks record the run where this machine's
+        # client looks, not in the task's temporary working directory.
+        from metaflow.plugins.datastores.local_storage import LocalStorage
+
+        local_root = LocalStorage.get_datastore_root_from_config(lambda *args, **kwargs: None)
+        env["METAFLOW_DATASTORE_SYSROOT_LOCAL"] = os.path.dirname(local_root)
     if context.metadata_type == "service":
         from metaflow.metaflow_config import SERVICE_URL
 

@@ -58,11 +58,9 @@ def test_every_step_of_the_run_keeps_its_artifacts_in_s3(s3_run):
     assert any(key.endswith("/0.DONE.lock") for key in keys if key.split("/")[3] == "end")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "product bug: with --datastore=s3 and local metadata the deployment does not carry "
-    "METAFLOW_DATASTORE_SYSROOT_LOCAL (flow_commands.make_deployment sets it for the local datastore "
-    "only), so tasks write their metadata under Kestra's temporary working directory and the client "
-    "finds no run"))
+# Regression: with --datastore=s3 and local metadata the deployment did not carry
+# METAFLOW_DATASTORE_SYSROOT_LOCAL, so tasks wrote their metadata under Kestra's temporary
+# working directory and the client found no run.
 def test_the_run_on_kestra_matches_a_local_run(s3_run):
     workspace, run_id, _ = s3_run
     local = workspace.artifacts("ForeachFlow", workspace.run_locally("foreach_flow"))
