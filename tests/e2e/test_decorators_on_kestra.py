@@ -66,12 +66,25 @@ def test_schedule_fires(workspace, kestra_client):
         "from metaflow import FlowSpec, schedule, step\n\n\n@schedule(cron='* * * * *')\n"
         "class EveryMinuteFlow(FlowSpec):\n    @step\n    def start(self):\n        self.next(self.end)\n\n"
         "    @step\n    def end(self):\n        pass\n\n\nif __name__ == '__main__':\n    EveryMinuteFlow()\n")
+    before = execution_ids(kestra_client, "everyminuteflow")
     subprocess.run([sys.executable, str(source), "kestra", "--kestra-namespace", NAMESPACE, "create"],
                    env=workspace.env, cwd=workspace.root, check=True)
-    deadline = time.time() + 150
-    while not kestra_client.search_executions(NAMESPACE, "everyminuteflow"):
-        assert time.time() < deadline, "the schedule did not fire within 150 s"
-        time.sleep(5)
+    try:
+        revision = kestra_client.flow(NAMESPACE, "everyminuteflow")["revision"]
+
+        def fired():  # by this deployment (an earlier one may have fired meanwhile)
+            return [e for e in new_executions(kestra_client, "everyminuteflow", before)
+                    if e["flowRevision"] >= revision]
+
+        deadline = time.time() + 150
+        while not fired():
+            assert time.time() < deadline, "the schedule did not fire (and succeed) within 150 s"
+            time.sleep(5)
+        [execution] = fired()[:1]
+        assert workspace.artifacts("EveryMinuteFlow", "kestra-" + execution["id"], name=str(source))["successful"]
+    finally:
+        # An every-minute schedule left deployed would run for the rest of the suite.
+        kestra_client.delete_flow(NAMESPACE, "everyminuteflow")
 
 
 def new_executions(kestra_client, flow_id, before, states=("SUCCESS",)):
