@@ -30,6 +30,8 @@ import java.util.Optional;
  */
 final class ExecutionApi {
     private static final Duration WAIT_POLL = Duration.ofMillis(100);
+    /** As Kestra's web server: a waiting trigger call gives up after an hour. */
+    private static final Duration WAIT_LIMIT = Duration.ofHours(1);
 
     private final ExecutionRepositoryInterface executions;
     private final FlowService flowService;
@@ -134,13 +136,15 @@ final class ExecutionApi {
     }
 
     private Execution awaitTerminated(String tenant, String executionId) throws InterruptedException {
-        while (true) {
+        long deadline = System.nanoTime() + WAIT_LIMIT.toNanos();
+        while (System.nanoTime() < deadline) {
             Optional<Execution> found = executions.findById(tenant, executionId);
             if (found.isPresent() && found.get().getState().isTerminated()) {
                 return found.get();
             }
             Thread.sleep(WAIT_POLL.toMillis());
         }
+        throw new ApiException(408, "Request Timeout: execution " + executionId + " did not end within " + WAIT_LIMIT);
     }
 
     /** Kestra's ExecutionResponse: the execution plus the URL of its page in the UI. */
