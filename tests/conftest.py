@@ -37,22 +37,29 @@ def server_environment():
     }
 
 
+def start_test_server(server):
+    """`server.start()` with the test environment, which the server process inherits (tests that
+    restart the session's server use this too, or its tasks lose the S3 settings and secret)."""
+    saved = dict(os.environ)
+    os.environ.update(server_environment())
+    try:
+        return server.start()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 @pytest.fixture(scope="session")
 def kestra_server():
     """Start (or reuse) a real local Kestra once per session; stop it at the end if we started it."""
     settings = ServerSettings.from_environment(port=E2E_PORT, management_port=E2E_MANAGEMENT_PORT)
     server = LocalServer(settings)
-    saved = dict(os.environ)
-    os.environ.update(server_environment())  # only while the server starts: it inherits this environment
     try:
-        state, reused = server.start()
+        state, reused = start_test_server(server)
     except DownloadError as err:
         if REQUIRE_E2E:
             raise
         pytest.skip("Kestra server unobtainable on this machine: %s" % err)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
     yield state
     if not reused:
         server.stop()

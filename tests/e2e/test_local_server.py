@@ -65,6 +65,7 @@ def test_a_python_task_runs_with_this_python_and_metaflow(kestra_client):
 def test_a_restart_keeps_deployments_executions_and_logs(workspace, kestra_server, kestra_client):
     from metaflow_kestra.local_server.server import LocalServer
     from metaflow_kestra.local_server.settings import ServerSettings
+    from tests.conftest import start_test_server
     from tests.e2e.test_flows_on_kestra import run_on_kestra
     from tests.e2e.test_operations_on_kestra import kestra
 
@@ -75,7 +76,7 @@ def test_a_restart_keeps_deployments_executions_and_logs(workspace, kestra_serve
     management_port = int(kestra_server.health_url.split(":")[2].split("/")[0])
     server = LocalServer(ServerSettings.from_environment(port=port, management_port=management_port))
     assert server.stop()
-    server.start()
+    start_test_server(server)
 
     assert kestra_client.execution(execution_id)["state"]["current"] == "SUCCESS"
     assert len(kestra_client.logs(execution_id)) == len(logs_before) > 0
