@@ -100,3 +100,20 @@ def test_the_server_compiles_with_ecj_where_there_is_no_jdk(tmp_path, monkeypatc
     assert any("ECJ" in message for message in messages)
     assert (built.classes_dir / "dev" / "metaflow" / "kestra" / "server" / "LocalKestra.class").exists()
     assert (built.classes_dir / "META-INF" / "services" / "io.kestra.core.models.Plugin").exists()
+
+
+def test_the_server_builds_with_maven_fetched_from_the_repository(tmp_path, monkeypatch):
+    """No `mvn` on PATH: Apache Maven's distribution comes from Maven Central, checksum-verified."""
+    import shutil
+
+    from metaflow_kestra.local_server import build
+    from metaflow_kestra.local_server.java import find_java
+    from metaflow_kestra.local_server.settings import ServerSettings
+
+    which = shutil.which
+    monkeypatch.setattr(build.shutil, "which", lambda name, *a, **k: None if name == "mvn" else which(name, *a, **k))
+    messages = []
+    built = build.ensure_built(ServerSettings.from_environment(home=tmp_path), find_java(), messages.append)
+    assert any("apache-maven" in message for message in messages)
+    assert (tmp_path / "tools" / ("apache-maven-%s" % build.MAVEN_DISTRIBUTION.version) / "bin" / "mvn").exists()
+    assert (built.classes_dir / "dev" / "metaflow" / "kestra" / "server" / "LocalKestra.class").exists()
