@@ -162,8 +162,17 @@ class KestraClient:
                 "Kestra at %s did not answer %s %s within %ds."
                 % (self.connection.url, method, path, self.timeout)
             )
+        except requests.RequestException as err:
+            raise KestraError("Cannot call Kestra at %s (%s %s): %s. Check --kestra-host."
+                              % (self.connection.url, method, path, err))
         if response.status_code in allow or response.ok:
             return response
+        if response.status_code == 404 and not _kestra_error_body(response):
+            raise KestraApiError(
+                "The server at %s answered %s %s with HTTP 404, and not as Kestra does (no JSON error "
+                "message): is it a Kestra server? Check --kestra-host (Kestra's API lives under "
+                "/api/v1/<tenant>/)." % (self.connection.url, method, path), response
+            )
         if response.status_code == 404 and not_found:
             raise KestraApiError(not_found, response)
         if response.status_code == 401:
@@ -186,9 +195,20 @@ def _execution_not_found(execution_id):
     return "Kestra has no execution %s. Check the run id (kestra-<execution id>)." % execution_id
 
 
+def _kestra_error_body(response):
+    """Whether the body is a JSON error as Kestra's web server writes them ({"message": ...})."""
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and "message" in body
+
+
 def _error_text(response):
     try:
         body = response.json()
     except ValueError:
-        return response.text[:500]
-    return body.get("message") or str(body)[:500]
+        return response.text[:500] or "(empty body, %s)" % (response.reason or "no reason given")
+    if isinstance(body, dict):
+        return body.get("message") or str(body)[:500]
+    return str(body)[:500]

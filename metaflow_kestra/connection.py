@@ -42,7 +42,7 @@ def resolve_connection(host=None, username=None, password=None, token=None, tena
     token = token or env.get(ENV_TOKEN)
     tenant = tenant or env.get(ENV_TENANT) or DEFAULT_TENANT
     if host:
-        return Connection(host.rstrip("/"), username, password, token, tenant)
+        return Connection(_checked_url(host), username, password, token, tenant)
     state = running_local_server()
     if state is None:
         raise KestraError(
@@ -56,6 +56,19 @@ def resolve_connection(host=None, username=None, password=None, token=None, tena
         token,
         tenant,
     )
+
+
+def _checked_url(host):
+    """`host` without a trailing slash, if it is an http(s) URL with a host; else a KestraError."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(host)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise KestraError(
+            "--kestra-host %r (or %s) is not a Kestra URL: give it as http://host:port, e.g. "
+            "http://127.0.0.1:8080." % (host, ENV_HOST)
+        )
+    return host.rstrip("/")
 
 
 def running_local_server(port=None):

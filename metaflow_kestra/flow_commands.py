@@ -187,8 +187,17 @@ def write_yaml(text, destination):
     if destination == "-":
         sys.stdout.write(text)
         return
-    with open(destination, "w", encoding="utf-8") as handle:
-        handle.write(text)
+    write_file(destination, text.encode("utf-8"), "the Kestra flow")
+
+
+def write_file(path, data, what):
+    """Write `data` (bytes) to `path`; a path that cannot be written is a KestraError naming it."""
+    try:
+        with open(path, "wb") as handle:
+            handle.write(data)
+    except OSError as err:
+        raise KestraError("Cannot write %s to %s: %s. Check that the folder exists and is writable."
+                          % (what, path, err.strerror or err))
 
 
 def client_for(connection_options):

@@ -73,3 +73,54 @@ def test_a_server_that_is_down_is_named(tmp_path):
     done = cli(tmp_path, "http://127.0.0.1:9", "create")
     assert done.returncode == 1
     assert "Cannot reach Kestra at http://127.0.0.1:9" in done.stderr
+
+
+class _NotKestra(http.server.BaseHTTPRequestHandler):
+    """Some other web server: 404 with an empty body for everything."""
+
+    def _answer(self):
+        self.send_response(404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_GET = do_POST = do_PUT = do_DELETE = _answer
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def not_kestra_url():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NotKestra)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield "http://127.0.0.1:%d" % server.server_address[1]
+    server.shutdown()
+
+
+def test_a_server_that_is_not_kestra_is_named(tmp_path, not_kestra_url):
+    done = cli(tmp_path, not_kestra_url, "status", "--run-id", "kestra-nope")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "not as Kestra does" in done.stderr and not_kestra_url in done.stderr
+
+
+@pytest.mark.parametrize("host", ["not-a-url", "ftp://example.com", "http://"])
+def test_a_host_that_is_not_an_http_url_is_refused(tmp_path, host):
+    done = cli(tmp_path, host, "create")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "--kestra-host" in done.stderr and "http://" in done.stderr
+
+
+def test_an_unwritable_output_path_is_one_line(tmp_path):
+    done = FlowWorkspace(tmp_path).flow_command("linear_flow", "kestra", "compile", str(tmp_path / "no" / "such" /
+                                                "out.yaml"), check=False)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "Cannot write" in done.stderr and "out.yaml" in done.stderr
+
+
+@pytest.mark.parametrize("option", ["--workflow-timeout", "--max-workers"])
+@pytest.mark.parametrize("value", ["-5", "0"])
+def test_option_values_out_of_range_are_refused_before_anything_is_deployed(tmp_path, option, value):
+    done = FlowWorkspace(tmp_path).flow_command("linear_flow", "kestra", "compile", "-", option, value, check=False)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert option in done.stderr

@@ -55,14 +55,21 @@ def _client(obj):
     return client_for(obj.kestra_connection)
 
 
+def _at_least_one(ctx, param, value):
+    """A positive count (click's IntRange would suit, but Metaflow's Deployer API cannot map it)."""
+    if value is not None and value < 1:
+        raise click.BadParameter("must be 1 or more, not %d" % value)
+    return value
+
+
 tag_option = click.option(
     "--tag", "tags", multiple=True, default=None, help="Tag for the runs of this deployment (repeatable).",
 )
 _DEPLOY_OPTIONS = [
-    click.option("--max-workers", default=16, show_default=True, type=int,
+    click.option("--max-workers", default=16, show_default=True, type=int, callback=_at_least_one,
                  help="How many items of a foreach run at once (Kestra ForEach concurrencyLimit)."),
     tag_option,
-    click.option("--workflow-timeout", default=None, type=int,
+    click.option("--workflow-timeout", default=None, type=int, callback=_at_least_one,
                  help="Fail a run once it has run this many seconds (no task starts after; running ones are cut)."),
     click.option("--task-runner", type=click.Choice(["process", "docker"]), default="process", show_default=True,
                  help="Kestra task runner: process (on the worker) or docker (a container per task)."),
@@ -123,14 +130,13 @@ run_id_option = click.option("--run-id", required=True, help="Metaflow run id (k
 @click.pass_obj
 @_reports_errors
 def compile(obj, file, package_file, settings):
-    from metaflow_kestra.flow_commands import compile_to_yaml, write_yaml
+    from metaflow_kestra.flow_commands import compile_to_yaml, write_file, write_yaml
 
     text, package = compile_to_yaml(_context(obj), obj.kestra_target, settings, obj.echo)
     destination = file or "%s.yaml" % obj.kestra_target.flow_id
     write_yaml(text, destination)
     if package_file:
-        with open(package_file, "wb") as handle:
-            handle.write(package.blob)
+        write_file(package_file, package.blob, "the code package")
     if destination != "-":
         obj.echo("Wrote Kestra flow *%s* to %s (code package %s, %.1f MB, namespace file %s)." % (
             obj.kestra_target.flow_id, destination, package.sha[:12], package.size / 1e6,
@@ -234,8 +240,9 @@ def _follow_started(obj, client, run_id, run_id_file, wait, wait_timeout, attrib
     target = obj.kestra_target
     execution_id = ids.execution_id_of(run_id)
     if run_id_file:
-        with open(run_id_file, "w") as handle:
-            handle.write(run_id)
+        from metaflow_kestra.flow_commands import write_file
+
+        write_file(run_id_file, run_id.encode(), "the run id")
     pathspec = "%s/%s" % (obj.flow.name, run_id)
     _write_attributes(attribute_file, obj, pathspec=pathspec)
     url = execution_url(client.connection, target, execution_id)

@@ -46,11 +46,12 @@ class KestraTriggeredRun(TriggeredRun):
 
     @property
     def status(self) -> Optional[str]:
-        """Kestra's state of the execution (CREATED, RUNNING, SUCCESS, FAILED, KILLED...)."""
-        try:
-            return _client(self.deployer).execution(self.execution_id)["state"]["current"]
-        except Exception:
-            return None
+        """Kestra's state of the execution (CREATED, RUNNING, SUCCESS, FAILED, KILLED...).
+
+        A server that is down, refuses the credentials or does not know the execution
+        raises a KestraError saying so: a None here would end `wait_for_completion` at once.
+        """
+        return _client(self.deployer).execution(self.execution_id)["state"]["current"]
 
     @property
     def is_running(self) -> bool:
