@@ -7,10 +7,17 @@ and the Parameter types, so every step writes where the client reads.
 """
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Dict, List
 
+from . import __version__
+from .errors import KestraError
 from .pebble import inert_json
+
+# The deployment's format: raised when a worker of an older metaflow-kestra could not
+# read it correctly (a field it would ignore changes what a task does). Adding a field
+# that older workers may ignore keeps the format.
+DEPLOYMENT_FORMAT = 1
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,8 @@ class Deployment:
     upstream: Dict[str, str] = field(default_factory=dict)  # Kestra flow id -> Metaflow flow name
     workflow_timeout: int = 0  # seconds; 0 for none
     configs: Dict[str, list] = field(default_factory=dict)  # Config values frozen at deploy time
+    format: int = DEPLOYMENT_FORMAT
+    written_by: str = __version__  # the metaflow-kestra that compiled the flow
 
     def top_level_options(self):
         """Metaflow's top-level options for `init` and `step`, as Argo passes them."""
@@ -63,4 +72,20 @@ class Deployment:
 
     @classmethod
     def from_json(cls, text):
-        return cls(**json.loads(text))
+        """The deployment a (possibly other) version of metaflow-kestra wrote.
+
+        Fields this version does not know are ignored and missing ones take their
+        defaults; a newer format, which this version cannot run correctly, is one
+        error naming both versions.
+        """
+        data = json.loads(text)
+        written_by = data.get("written_by", "a version before 0.1")
+        if data.get("format", DEPLOYMENT_FORMAT) > DEPLOYMENT_FORMAT:
+            raise KestraError(
+                "This flow was deployed by metaflow-kestra %s (deployment format %s), but this worker "
+                "has metaflow-kestra %s (format %d), which cannot run it. Install metaflow-kestra %s on "
+                "the worker (or in its image), or redeploy with %s."
+                % (written_by, data["format"], __version__, DEPLOYMENT_FORMAT, written_by, __version__)
+            )
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in data.items() if key in known})

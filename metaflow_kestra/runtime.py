@@ -197,9 +197,9 @@ def _outputs(deployment, spec, pathspec, task, next_steps, iteration):
 
 def main(environ=None):
     environ = os.environ if environ is None else environ
-    # Metaflow reads its configuration when first imported: settle it before that.
-    environ.update(Deployment.from_json(environ[ENV_DEPLOYMENT]).environment_variables)
     try:
+        # Metaflow reads its configuration when first imported: settle it before that.
+        environ.update(Deployment.from_json(environ[ENV_DEPLOYMENT]).environment_variables)
         run_task(environ)
     except TaskFailed as failure:
         return failure.returncode

@@ -52,14 +52,18 @@ class TaskSpec:
 
     @classmethod
     def from_json(cls, text):
-        data = json.loads(text)
+        """Fields this version does not know are ignored (the deployment's format guards meaning)."""
+        data = {key: value for key, value in json.loads(text).items() if key in _FIELDS}
         data["groups"] = tuple(
-            tuple(ParentRef(**ref) for ref in group) for group in data.get("groups", ())
+            tuple(ParentRef(**{k: v for k, v in ref.items() if k in _REF_FIELDS}) for ref in group)
+            for group in data.get("groups", ())
         )
         return cls(**data)
 
 
 _DEFAULTS = {f.name: f.default for f in fields(TaskSpec) if f.default is not MISSING}
+_FIELDS = {f.name for f in fields(TaskSpec)}
+_REF_FIELDS = {f.name for f in fields(ParentRef)}
 
 
 def foreach_depths(tree, depth=0, depths=None):

@@ -38,3 +38,37 @@ def test_trigger_options_become_kestra_input_fields():
     flow = load_flow("params_flow")
     fields = trigger_inputs(flow, {"text": "t", "count": 7, "flag": True, "config": {"a": 1}, "ratio": None})
     assert fields == {"text": "t", "count": "7", "flag": "true", "config": '{"a": 1}'}
+
+
+def test_a_deployment_from_another_version_runs_when_its_format_is_known():
+    import json
+
+    import pytest
+
+    from metaflow_kestra import __version__
+    from metaflow_kestra.deployment import DEPLOYMENT_FORMAT, Deployment
+    from metaflow_kestra.errors import KestraError
+
+    written = json.loads(Deployment(flow_name="F", flow_file="f.py").to_json())
+    assert written["written_by"] == __version__ and written["format"] == DEPLOYMENT_FORMAT
+    newer_but_compatible = dict(written, written_by="9.9.9", some_future_field={"x": 1})
+    assert Deployment.from_json(json.dumps(newer_but_compatible)).flow_name == "F"
+    older = {"flow_name": "F", "flow_file": "f.py"}  # before `format` and `written_by` existed
+    assert Deployment.from_json(json.dumps(older)).flow_file == "f.py"
+    incompatible = dict(written, written_by="9.9.9", format=DEPLOYMENT_FORMAT + 1)
+    with pytest.raises(KestraError) as refused:
+        Deployment.from_json(json.dumps(incompatible))
+    assert "9.9.9" in str(refused.value) and __version__ in str(refused.value)
+
+
+def test_a_worker_that_cannot_run_the_deployment_says_so_in_one_line(capsys):
+    import json
+
+    from metaflow_kestra.deployment import DEPLOYMENT_FORMAT, Deployment
+    from metaflow_kestra.runtime import ENV_DEPLOYMENT, main
+
+    newer = dict(json.loads(Deployment(flow_name="F", flow_file="f.py").to_json()), written_by="9.9.9",
+                 format=DEPLOYMENT_FORMAT + 1)
+    assert main({ENV_DEPLOYMENT: json.dumps(newer)}) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("metaflow-kestra: This flow was deployed by metaflow-kestra 9.9.9") and "Traceback" not in error

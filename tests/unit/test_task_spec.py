@@ -105,3 +105,15 @@ def test_spec_json_round_trips_and_leaves_defaults_out():
     for spec in specs("switch_in_foreach_flow").values():
         assert TaskSpec.from_json(spec.to_json()) == spec
     assert "loop" not in TaskSpec("a", 0).to_json()
+
+
+def test_a_task_spec_from_another_version_ignores_fields_it_does_not_know():
+    import json
+
+    from metaflow_kestra.task_spec import ParentRef, TaskSpec
+
+    spec = TaskSpec(step="join", depth=0, groups=((ParentRef("a", 0),),), start=False)
+    data = json.loads(spec.to_json())
+    data["future_field"] = True
+    data["groups"][0][0]["future_ref_field"] = 3
+    assert TaskSpec.from_json(json.dumps(data)) == spec
