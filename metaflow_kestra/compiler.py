@@ -24,8 +24,8 @@ from .decorators import CARDS_DIR, SECRET_ENV_PREFIX, FlowTriggers, iso_duration
 from .errors import KestraError
 from .parameters import kestra_inputs
 from .runtime import (
-    ENV_DEPLOYMENT, ENV_EXECUTION_ID, ENV_EXECUTION_START, ENV_INPUTS, ENV_LABELS, ENV_PARENTS, ENV_STEP,
-    ENV_TRIGGER, ENV_VALUE,
+    ENV_DEPLOYMENT, ENV_EXECUTION_ID, ENV_EXECUTION_START, ENV_LABELS, ENV_PARENTS, ENV_STEP, ENV_VALUE,
+    INPUTS_FILE, TRIGGER_FILE,
 )
 from .structure import ForEach, Loop, Parallel, Step, Switch, UnsupportedFlow, build_structure
 from .task_spec import task_specs
@@ -219,10 +219,13 @@ class _Builder:
             env[ENV_PARENTS] = encoded("parents | toJson")
         if place.direct:
             env[ENV_VALUE] = encoded("taskrun.value")
+        # Inputs and trigger payloads go in files: they may be large, and Linux caps one
+        # environment variable at 128 KiB.
+        input_files = {}
         if spec.start and self.has_inputs:
-            env[ENV_INPUTS] = encoded("inputs | toJson")
+            input_files[INPUTS_FILE] = encoded("inputs | toJson")
         if self.reads_trigger:
-            env[ENV_TRIGGER] = encoded("(trigger ?? '') | toJson")
+            input_files[TRIGGER_FILE] = encoded("(trigger ?? '') | toJson")
         if self.workflow_timeout:
             env[ENV_EXECUTION_START] = "{{ execution.startDate }}"
         settings = self.settings[step]
@@ -239,6 +242,7 @@ class _Builder:
             timeout=iso_duration(min(timeouts)) if timeouts else None,
             output_files=["%s/*.html" % CARDS_DIR] if settings.cards else [],
             namespace_files=self.code_files,
+            input_files=input_files,
             **self.runner(step, settings),
         )
 

@@ -38,6 +38,7 @@ class ScriptTask:
     timeout: Optional[str] = None  # ISO-8601 duration
     output_files: List[str] = field(default_factory=list)
     namespace_files: List[str] = field(default_factory=list)  # copied into the working directory
+    input_files: Dict[str, str] = field(default_factory=dict)  # file name -> rendered content
     task_runner: Dict[str, object] = field(default_factory=lambda: {"type": PROCESS_RUNNER})
     container_image: Optional[str] = None
 
@@ -53,6 +54,7 @@ class ScriptTask:
             ("namespaceFiles", {"enabled": True, "include": list(self.namespace_files)}
              if self.namespace_files else None),
             ("env", dict(self.env) or None),
+            ("inputFiles", dict(self.input_files) or None),
             ("commands", list(self.commands)),
             ("outputFiles", list(self.output_files) or None),
         ])

@@ -152,3 +152,11 @@ def test_docker_needs_an_image_and_a_remote_datastore():
         flow = load_flow("linear_flow")
         compile_flow(flow, load_graph("linear_flow"), Deployment(flow_name="LinearFlow", flow_file="f.py"),
                      CompileOptions(task_runner="docker", image="x"))
+
+
+def test_inputs_reach_the_start_task_as_a_file_not_the_environment():
+    """Linux caps one environment variable at 128 KiB; inputs can be larger."""
+    start = by_id(compiled("params_flow"))["start"]
+    assert start.input_files == {"metaflow-kestra-inputs.b64": "{{ inputs | toJson | base64encode }}"}
+    assert "METAFLOW_KESTRA_INPUTS" not in start.env
+    assert start.to_dict()["inputFiles"] == start.input_files
