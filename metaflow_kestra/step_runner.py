@@ -10,6 +10,8 @@ import tempfile
 from . import ids
 from .parameters import init_environment
 
+CONFIGS_FILE = "metaflow-kestra-configs.json"  # frozen Config values, for --local-config-file
+
 
 class TaskFailed(Exception):
     """The step (or init) exited non-zero; its own output already says why."""
@@ -68,8 +70,8 @@ class StepRunner:
         options = self.deployment.top_level_options() + self.trigger_options
         if self.deployment.configs:
             if self.config_file is None:
-                handle, self.config_file = tempfile.mkstemp(suffix=".configs.json")
-                os.close(handle)
+                # In the task's working directory, which Kestra removes after the task.
+                self.config_file = os.path.abspath(CONFIGS_FILE)
                 self.deployment.write_configs(self.config_file)
             options += self.deployment.config_options(self.config_file)
         return options

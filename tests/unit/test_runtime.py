@@ -72,3 +72,16 @@ def test_a_worker_that_cannot_run_the_deployment_says_so_in_one_line(capsys):
     assert main({ENV_DEPLOYMENT: json.dumps(newer)}) == 1
     error = capsys.readouterr().err
     assert error.startswith("metaflow-kestra: This flow was deployed by metaflow-kestra 9.9.9") and "Traceback" not in error
+
+
+def test_frozen_configs_go_in_the_task_working_directory(tmp_path, monkeypatch):
+    """Kestra removes a task's working directory; a file in /tmp would outlive the task."""
+    from metaflow_kestra.deployment import Deployment
+    from metaflow_kestra.step_runner import StepRunner
+
+    monkeypatch.chdir(tmp_path)
+    deployment = Deployment(flow_name="F", flow_file="f.py", configs={"cfg": ["kv", "{}"]})
+    runner = StepRunner(deployment, {}, "exec1", [], "f.py")
+    options = runner._top_level()
+    config_file = options[options.index("--local-config-file") + 1]
+    assert config_file == str(tmp_path / "metaflow-kestra-configs.json") and (tmp_path / config_file).exists()

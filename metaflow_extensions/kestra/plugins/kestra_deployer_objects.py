@@ -37,6 +37,20 @@ def _run_command(deployer, name, **kwargs):
     return command_obj.process.returncode == 0
 
 
+_STAND_INS = []
+
+
+def _stand_in_dir():
+    """A directory for this process's stand-in flow files, removed when the process exits."""
+    if not _STAND_INS:
+        import atexit
+        import shutil
+
+        _STAND_INS.append(tempfile.mkdtemp(prefix="metaflow-kestra-deployed-"))
+        atexit.register(shutil.rmtree, _STAND_INS[0], True)
+    return _STAND_INS[0]
+
+
 class KestraTriggeredRun(TriggeredRun):
     """A run started on Kestra: one Kestra execution."""
 
@@ -115,7 +129,7 @@ class KestraDeployedFlow(DeployedFlow):
         from metaflow_kestra.flow_commands import client_for
 
         description = describe_deployment(client_for({}).flow(namespace, flow_id))
-        with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as handle:
+        with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False, dir=_stand_in_dir()) as handle:
             handle.write(stand_in_flow_source(description))
         deployer = Deployer(handle.name, env={"METAFLOW_USER": description.user}).kestra(
             kestra_namespace=namespace, flow_id=flow_id,
