@@ -41,6 +41,9 @@ _KESTRA_ID = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$")
 _FLOW_ID = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{0,99}$")
 _NAMESPACE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
+# Seconds Kestra lets a step run past its @timeout, for Metaflow to record the timeout.
+TIMEOUT_GRACE_SECONDS = 60
+
 
 @dataclass(frozen=True)
 class CompileOptions:
@@ -232,7 +235,10 @@ class _Builder:
         env.update(settings.environment)
         for name in settings.secrets:
             env[SECRET_ENV_PREFIX + name] = encoded("secret('%s')" % name)  # name checked: [A-Za-z0-9_]+
-        timeouts = [t for t in (settings.timeout_seconds, self.workflow_timeout) if t]
+        # Metaflow's @timeout fires first and records the exception and the artifacts so far;
+        # Kestra's task timeout, a grace period later, is the backstop for a step that hangs.
+        step_timeout = settings.timeout_seconds + TIMEOUT_GRACE_SECONDS if settings.timeout_seconds else 0
+        timeouts = [t for t in (step_timeout, self.workflow_timeout) if t]
         return k.ScriptTask(
             id=step,
             description=(self.graph[step].doc or "").strip() or None,

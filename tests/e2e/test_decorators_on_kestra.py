@@ -54,10 +54,34 @@ def test_retry_catch_environment_secrets_config_and_cards(workspace, kestra_clie
     assert "<html" in stored_file(kestra_server, next(iter(cards.values()))).lower()
 
 
-def test_a_step_past_its_timeout_fails(workspace):
+_TIMED_OUT = r"""
+import sys
+from metaflow import Run, namespace
+namespace(None)
+task = Run(sys.argv[1])["start"].task
+exception = task.exception
+print(getattr(exception, "type", type(exception).__name__) if exception else None, task.data.before_timeout)
+"""
+
+
+def timed_out_start(workspace, run_id):
+    done = subprocess.run([sys.executable, "-c", _TIMED_OUT, "TimeoutFlow/%s" % run_id], cwd=workspace.root,
+                          env=workspace.env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def test_a_step_past_its_timeout_records_what_a_local_run_records(workspace):
+    """Metaflow's @timeout fires first and records the exception and the artifacts so far;
+    Kestra's task timeout stays as the backstop."""
+    local = workspace.flow_command("timeout_flow", "run", check=False)
+    assert local.returncode != 0
+    local_run_id = (workspace.root / ".metaflow" / "TimeoutFlow" / "latest_run").read_text().strip()
     done, run_id = run_on_kestra(workspace, "timeout_flow", check=False)
     assert done.returncode == 1
     assert not workspace.artifacts("TimeoutFlow", run_id)["successful"]
+    on_kestra, local = timed_out_start(workspace, run_id), timed_out_start(workspace, local_run_id)
+    assert on_kestra == local and local[1] == "written" and "Timeout" in local[0], (on_kestra, local)
 
 
 def test_schedule_fires(workspace, kestra_client):

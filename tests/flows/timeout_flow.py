@@ -7,6 +7,7 @@ class TimeoutFlow(FlowSpec):
     @timeout(seconds=3)
     @step
     def start(self):
+        self.before_timeout = "written"
         time.sleep(60)
         self.next(self.end)
 
