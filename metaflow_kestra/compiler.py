@@ -74,6 +74,7 @@ def compile_flow(flow, graph, deployment, options, triggers=None):
     }
     triggers = triggers or FlowTriggers()
     builder = _Builder(graph, specs, settings, deployment, options, triggers)
+    tasks = builder.sequence(tree, _Place())
     return k.KestraFlow(
         id=flow_id,
         namespace=options.namespace,
@@ -81,7 +82,8 @@ def compile_flow(flow, graph, deployment, options, triggers=None):
         labels={"metaflow-flow": flow_name},
         inputs=kestra_inputs(flow, flow_name),
         variables={DEPLOYMENT_VARIABLE: deployment.to_json()},
-        tasks=builder.sequence(tree, _Place()),
+        plugin_defaults=k.share_plugin_defaults(tasks),
+        tasks=tasks,
         triggers=kestra_triggers(triggers, options.namespace),
         notes=[note for name in settings for note in settings[name].notes],
     )

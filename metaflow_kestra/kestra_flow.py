@@ -31,7 +31,7 @@ class ScriptTask:
     """One Metaflow step: a shell command on the Process task runner."""
 
     id: str
-    commands: List[str]
+    commands: Optional[List[str]]  # None: the flow's plugin defaults give them
     env: Dict[str, str] = field(default_factory=dict)
     description: Optional[str] = None
     retry: Optional[dict] = None
@@ -39,7 +39,7 @@ class ScriptTask:
     output_files: List[str] = field(default_factory=list)
     namespace_files: List[str] = field(default_factory=list)  # copied into the working directory
     input_files: Dict[str, str] = field(default_factory=dict)  # file name -> rendered content
-    task_runner: Dict[str, object] = field(default_factory=lambda: {"type": PROCESS_RUNNER})
+    task_runner: Optional[Dict[str, object]] = field(default_factory=lambda: {"type": PROCESS_RUNNER})
     container_image: Optional[str] = None
 
     def to_dict(self):
@@ -49,13 +49,13 @@ class ScriptTask:
             ("description", self.description),
             ("retry", self.retry),
             ("timeout", self.timeout),
-            ("taskRunner", dict(self.task_runner)),
+            ("taskRunner", dict(self.task_runner) if self.task_runner else None),
             ("containerImage", self.container_image),
             ("namespaceFiles", {"enabled": True, "include": list(self.namespace_files)}
              if self.namespace_files else None),
             ("env", dict(self.env) or None),
             ("inputFiles", dict(self.input_files) or None),
-            ("commands", list(self.commands)),
+            ("commands", list(self.commands) if self.commands is not None else None),
             ("outputFiles", list(self.output_files) or None),
         ])
 
@@ -147,6 +147,7 @@ class KestraFlow:
     inputs: List[Input] = field(default_factory=list)
     variables: Dict[str, str] = field(default_factory=dict)
     triggers: List[dict] = field(default_factory=list)
+    plugin_defaults: List[dict] = field(default_factory=list)  # [{type, values}]
     notes: List[str] = field(default_factory=list)  # for the person compiling; not part of the YAML
 
     def to_dict(self):
@@ -155,9 +156,41 @@ class KestraFlow:
             ("labels", dict(self.labels) or None),
             ("inputs", [i.to_dict() for i in self.inputs] or None),
             ("variables", dict(self.variables) or None),
+            ("pluginDefaults", list(self.plugin_defaults) or None),
             ("tasks", [task.to_dict() for task in self.tasks]),
             ("triggers", list(self.triggers) or None),
         ])
+
+
+def share_plugin_defaults(tasks):
+    """Move what every step task says alike into the flow's `pluginDefaults`, as a Kestra
+    user writes it once; return that list. Kestra merges the defaults into each task
+    (maps such as `env` key by key, the task's own values winning), so each task runs as
+    before."""
+    steps = [task for task in walk_tasks(tasks) if isinstance(task, ScriptTask)]
+    if len(steps) < 2:
+        return []
+    shared = {}
+    first = steps[0]
+    if first.task_runner and all(step.task_runner == first.task_runner for step in steps):
+        shared["taskRunner"] = dict(first.task_runner)
+        for step in steps:
+            step.task_runner = None
+    if first.namespace_files and all(step.namespace_files == first.namespace_files for step in steps):
+        shared["namespaceFiles"] = {"enabled": True, "include": list(first.namespace_files)}
+        for step in steps:
+            step.namespace_files = []
+    if first.commands is not None and all(step.commands == first.commands for step in steps):
+        shared["commands"] = list(first.commands)
+        for step in steps:
+            step.commands = None
+    common_env = {key: value for key, value in first.env.items()
+                  if all(step.env.get(key) == value for step in steps)}
+    if common_env:
+        shared["env"] = common_env
+        for step in steps:
+            step.env = {key: value for key, value in step.env.items() if key not in common_env}
+    return [{"type": SHELL_COMMANDS, "values": shared}] if shared else []
 
 
 def walk_tasks(tasks):

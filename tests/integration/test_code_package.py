@@ -32,8 +32,8 @@ def test_yaml_names_no_path_of_the_flow_directory(tmp_path):
     assert str(source) not in text and "project-src" not in text
     deployment = yaml_out.load(text)["variables"]["metaflow_deployment"]
     assert '"flow_file":"linear_flow.py"' in deployment and '"code_sha":"' in deployment
-    for task in yaml_out.load(text)["tasks"]:
-        assert task["namespaceFiles"]["include"][0].startswith("metaflow-code/linearflow/")
+    [defaults] = yaml_out.load(text)["pluginDefaults"]  # every step lists the package: said once
+    assert defaults["values"]["namespaceFiles"]["include"][0].startswith("metaflow-code/linearflow/")
 
 
 def test_a_missing_package_fails_the_task_saying_which_and_why(tmp_path):

@@ -27,13 +27,32 @@ def by_id(kestra):
     return {task.id: task for task in k.walk_tasks(kestra.tasks)}
 
 
+def effective(kestra, task):
+    """The task's properties once Kestra applies the flow's plugin defaults (maps merged, the task's own
+    values winning), as the e2e tests confirm the engine does."""
+    merged = {}
+    for defaults in kestra.plugin_defaults:
+        if defaults["type"] == task.to_dict()["type"]:
+            merged.update({key: dict(value) if isinstance(value, dict) else value
+                           for key, value in defaults["values"].items()})
+    for key, value in task.to_dict().items():
+        merged[key] = dict(merged.get(key) or {}, **value) if isinstance(value, dict) and key == "env" else value
+    return merged
+
+
 @pytest.mark.parametrize("name", SHAPES)
 def test_every_step_is_one_script_task_named_after_it(name):
     kestra = compiled(name)
     scripts = [t for t in k.walk_tasks(kestra.tasks) if isinstance(t, k.ScriptTask)]
     assert sorted(t.id for t in scripts) == sorted(node.name for node in load_graph(name))
+    # What every step shares is said once, in the flow's plugin defaults.
+    [defaults] = kestra.plugin_defaults
+    assert defaults["type"] == k.SHELL_COMMANDS
+    assert defaults["values"]["commands"] == ["python -m metaflow_kestra.task"]
+    assert defaults["values"]["taskRunner"] == {"type": k.PROCESS_RUNNER}
+    assert set(defaults["values"]["env"]) >= {"METAFLOW_KESTRA_DEPLOYMENT", "METAFLOW_KESTRA_EXECUTION_ID"}
     for task in scripts:
-        assert task.commands == ["python -m metaflow_kestra.task"]
+        assert task.commands is None and task.task_runner is None
         assert TaskSpec.from_json(task.env["METAFLOW_KESTRA_STEP"]).step == task.id
     text = yaml_out.dump(kestra.to_dict())
     assert yaml_out.load(text)["id"] == kestra.id
@@ -125,11 +144,11 @@ def compiled_for_docker(name, **options):
 def test_docker_task_runner_sets_image_resources_and_keeps_env():
     kestra = compiled_for_docker("decorated_flow", image="ghcr.io/acme/flows:1", python="/opt/venv/bin/python")
     tasks = by_id(kestra)
-    start = tasks["start"].to_dict()
+    start = effective(kestra, tasks["start"])
     assert start["taskRunner"] == {"type": "io.kestra.plugin.scripts.runner.docker.Docker"}
     assert start["containerImage"] == "ghcr.io/acme/flows:1"
     assert start["commands"] == ["/opt/venv/bin/python -m metaflow_kestra.task"]
-    configured = tasks["configured"].to_dict()
+    configured = effective(kestra, tasks["configured"])
     assert configured["env"]["GREETING"].startswith("{% raw %}{% raw %}hello")
 
 
