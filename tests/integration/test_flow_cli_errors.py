@@ -32,13 +32,18 @@ class _Kestra(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def kestra_url():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Kestra)
+def _serving(handler):
+    """Serve `handler` on a free loopback port; yield its URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield "http://127.0.0.1:%d" % server.server_address[1]
     server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def kestra_url():
+    yield from _serving(_Kestra)
 
 
 def cli(tmp_path, url, *args, password="right"):
@@ -75,7 +80,7 @@ def test_a_server_that_is_down_is_named(tmp_path):
     assert "Cannot reach Kestra at http://127.0.0.1:9" in done.stderr
 
 
-class _NotKestra(http.server.BaseHTTPRequestHandler):
+class _NotKestra(_Kestra):
     """Some other web server: 404 with an empty body for everything."""
 
     def _answer(self):
@@ -85,17 +90,10 @@ class _NotKestra(http.server.BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_DELETE = _answer
 
-    def log_message(self, *args):
-        pass
-
 
 @pytest.fixture(scope="module")
 def not_kestra_url():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NotKestra)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield "http://127.0.0.1:%d" % server.server_address[1]
-    server.shutdown()
+    yield from _serving(_NotKestra)
 
 
 def test_a_server_that_is_not_kestra_is_named(tmp_path, not_kestra_url):
