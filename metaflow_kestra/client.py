@@ -8,11 +8,9 @@ import time
 
 import requests
 
+from . import states
 from .errors import KestraError
 
-TERMINAL_STATES = frozenset(
-    ["SUCCESS", "WARNING", "FAILED", "KILLED", "CANCELLED", "SKIPPED"]
-)
 DEFAULT_TIMEOUT = 30
 
 
@@ -133,7 +131,7 @@ class KestraClient:
             execution = self.execution(execution_id)
             if on_update:
                 on_update(execution)
-            if execution["state"]["current"] in TERMINAL_STATES:
+            if execution["state"]["current"] in states.TERMINAL:
                 return execution
             if time.monotonic() > deadline:
                 raise KestraError(

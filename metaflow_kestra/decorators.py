@@ -24,8 +24,8 @@ from .errors import KestraError
 from .pebble import env_literal
 
 # Step decorators that need an orchestrator feature Kestra's tasks do not give us.
+# (@parallel changes the graph's shape: `structure` refuses it, naming its launcher.)
 REFUSED = {
-    "parallel": "it needs gang-scheduled workers sharing a control task",
     "slurm": "it submits the step to a Slurm cluster, which a Kestra task does not do",
     "nvidia": "it runs the step on NVIDIA's cloud, which a Kestra task does not do",
 }

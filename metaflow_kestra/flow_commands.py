@@ -305,13 +305,6 @@ def describe_execution(execution, flow_name):
     )
 
 
-STATE_FILTERS = {
-    "running": ["CREATED", "QUEUED", "RUNNING", "PAUSED", "RESTARTED", "KILLING"],
-    "succeeded": ["SUCCESS"],
-    "failed": ["FAILED", "KILLED", "CANCELLED"],
-}
-
-
 def descendants(graph, step):
     """`step` and every step after it (what `resume --step` runs again)."""
     seen, todo = [], [step]

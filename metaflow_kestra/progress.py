@@ -7,8 +7,7 @@ server: a step task inside a ForEach has one task run per item, shown as
 
 from collections import Counter, OrderedDict
 
-DONE_STATES = frozenset(["SUCCESS", "WARNING", "SKIPPED"])
-FAILED_STATES = frozenset(["FAILED", "KILLED", "CANCELLED"])
+from . import states
 
 
 def step_summaries(execution, steps):
@@ -22,8 +21,8 @@ def step_summaries(execution, steps):
 
 def _summary(counter):
     total = sum(counter.values())
-    done = sum(n for state, n in counter.items() if state in DONE_STATES)
-    failed = sum(n for state, n in counter.items() if state in FAILED_STATES)
+    done = sum(n for state, n in counter.items() if state in states.DONE)
+    failed = sum(n for state, n in counter.items() if state in states.FAILED)
     running = total - done - failed
     if total == 1:
         return "failed" if failed else "done" if done else "running"
@@ -39,7 +38,7 @@ def failed_steps(execution, steps):
     """Task ids of the steps with a failed task run, in the order they ran."""
     failed = OrderedDict()
     for run in execution.get("taskRunList") or []:
-        if run["taskId"] in steps and run["state"]["current"] in FAILED_STATES:
+        if run["taskId"] in steps and run["state"]["current"] in states.FAILED:
             failed[run["taskId"]] = True
     return list(failed)
 

@@ -40,7 +40,3 @@ def dump(data):
         default_flow_style=False, width=100000,
     )
 
-
-def load(text):
-    """Parse YAML produced by `dump` (used by tests and `--only-json`)."""
-    return yaml.safe_load(text)

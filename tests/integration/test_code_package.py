@@ -4,11 +4,12 @@ That runs survive the source moving away is checked on the real Kestra, in
 tests/e2e/test_code_package_on_kestra.py.
 """
 
+import yaml
 import shutil
 
 import pytest
 
-from metaflow_kestra import code_package, yaml_out
+from metaflow_kestra import code_package
 from metaflow_kestra.errors import KestraError
 from tests.flow_loading import flow_path
 from tests.flow_runs import FlowWorkspace
@@ -30,9 +31,9 @@ def test_yaml_names_no_path_of_the_flow_directory(tmp_path):
     source = project_copy(tmp_path, "linear_flow")
     text = workspace.compile(str(source / "linear_flow.py"))
     assert str(source) not in text and "project-src" not in text
-    deployment = yaml_out.load(text)["variables"]["metaflow_deployment"]
+    deployment = yaml.safe_load(text)["variables"]["metaflow_deployment"]
     assert '"flow_file":"linear_flow.py"' in deployment and '"code_sha":"' in deployment
-    [defaults] = yaml_out.load(text)["pluginDefaults"]  # every step lists the package: said once
+    [defaults] = yaml.safe_load(text)["pluginDefaults"]  # every step lists the package: said once
     assert defaults["values"]["namespaceFiles"]["include"][0].startswith("metaflow-code/linearflow/")
 
 

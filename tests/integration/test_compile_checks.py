@@ -3,7 +3,7 @@
 Running the compiled flows is the job of tests/e2e, on the real Kestra.
 """
 
-from metaflow_kestra import yaml_out
+import yaml
 from metaflow_kestra.flow_commands import descendants
 from tests.flow_loading import load_graph
 from tests.flow_runs import FlowWorkspace
@@ -20,7 +20,7 @@ def test_a_step_timeout_is_the_task_timeout_plus_a_grace_period(tmp_path):
     # Was exactly PT3S: Kestra then killed the task as Metaflow's @timeout fired, before
     # Metaflow could record the exception and artifacts (issue 13). Kestra's is the backstop.
     text = FlowWorkspace(tmp_path).compile("timeout_flow")
-    assert [task.get("timeout") for task in yaml_out.load(text)["tasks"]] == ["PT63S", None]
+    assert [task.get("timeout") for task in yaml.safe_load(text)["tasks"]] == ["PT63S", None]
 
 
 def test_resume_from_a_step_reruns_it_and_every_step_after():

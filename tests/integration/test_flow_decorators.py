@@ -5,14 +5,14 @@ Their runs -- an event's payload mapped to parameters, the upstream run of
 checked on the real Kestra in tests/e2e/test_decorators_on_kestra.py.
 """
 
+import yaml
 import pytest
 
-from metaflow_kestra import yaml_out
 from tests.flow_runs import FlowWorkspace
 
 
 def compiled(workspace, name, *top_level):
-    return yaml_out.load(workspace.compile(name, top_level=top_level))
+    return yaml.safe_load(workspace.compile(name, top_level=top_level))
 
 
 def test_schedule_becomes_a_standard_cron_schedule(tmp_path):

@@ -1,5 +1,6 @@
 """The compiled Kestra flow for each shape: ids, nesting and the expressions we emit."""
 
+import yaml
 import pytest
 
 from metaflow_kestra import kestra_flow as k
@@ -55,7 +56,7 @@ def test_every_step_is_one_script_task_named_after_it(name):
         assert task.commands is None and task.task_runner is None
         assert TaskSpec.from_json(task.env["METAFLOW_KESTRA_STEP"]).step == task.id
     text = yaml_out.dump(kestra.to_dict())
-    assert yaml_out.load(text)["id"] == kestra.id
+    assert yaml.safe_load(text)["id"] == kestra.id
 
 
 def test_split_is_a_parallel_with_a_sequential_for_a_longer_branch():

@@ -4,6 +4,7 @@ What Kestra's Pebble makes of these strings is checked on the real server, with 
 same pieces, in tests/e2e/test_hostile_strings_on_kestra.py.
 """
 
+import yaml
 import json
 
 from hypothesis import given, settings, strategies as st
@@ -26,7 +27,7 @@ def test_property_values_round_trip_through_yaml(text):
         tasks=[k.ScriptTask(id="s", commands=["python -m metaflow_kestra.task"], env={"V": literal(text)})],
         labels={"metaflow-tags": text},
     )
-    parsed = yaml_out.load(yaml_out.dump(flow.to_dict()))
+    parsed = yaml.safe_load(yaml_out.dump(flow.to_dict()))
     assert parsed["description"] == text and parsed["labels"]["metaflow-tags"] == text
     assert parsed["inputs"][0]["description"] == text
     assert parsed["inputs"][0]["defaults"] == literal(text)

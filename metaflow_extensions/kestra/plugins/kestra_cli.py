@@ -268,18 +268,19 @@ def status(obj, run_id):
 
 
 @kestra.command("list-runs", help="List this flow's runs on Kestra, newest first.")
-@click.option("--running", "states", flag_value="running", help="Only runs not finished yet.")
-@click.option("--succeeded", "states", flag_value="succeeded", help="Only successful runs.")
-@click.option("--failed", "states", flag_value="failed", help="Only failed or killed runs.")
+@click.option("--running", "which", flag_value="running", help="Only runs not finished yet.")
+@click.option("--succeeded", "which", flag_value="succeeded", help="Only successful runs.")
+@click.option("--failed", "which", flag_value="failed", help="Only failed or killed runs.")
 @click.pass_obj
 @_reports_errors
-def list_runs(obj, states):
-    from metaflow_kestra.flow_commands import STATE_FILTERS, describe_execution
+def list_runs(obj, which):
+    from metaflow_kestra import states
+    from metaflow_kestra.flow_commands import describe_execution
 
     target = obj.kestra_target
-    executions = _client(obj).search_executions(target.namespace, target.flow_id, STATE_FILTERS.get(states, ()))
+    executions = _client(obj).search_executions(target.namespace, target.flow_id, states.FILTERS.get(which, ()))
     if not executions:
-        obj.echo("No %sruns of *%s* on Kestra." % ("%s " % states if states else "", target.flow_id))
+        obj.echo("No %sruns of *%s* on Kestra." % ("%s " % which if which else "", target.flow_id))
     for execution in executions:
         obj.echo_always(describe_execution(execution, obj.flow.name), err=False)  # data: stdout
 

@@ -69,10 +69,10 @@ class KestraTriggeredRun(TriggeredRun):
 
     @property
     def is_running(self) -> bool:
-        from metaflow_kestra.client import TERMINAL_STATES
+        from metaflow_kestra import states
 
         status = self.status
-        return status is not None and status not in TERMINAL_STATES
+        return status is not None and status not in states.TERMINAL
 
     def wait_for_completion(self, check_interval: int = 5, timeout: Optional[int] = None):
         """Wait until the execution ends; TimeoutError after `timeout` seconds."""
