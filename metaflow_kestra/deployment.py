@@ -14,9 +14,10 @@ from . import __version__
 from .errors import KestraError
 from .pebble import inert_json
 
-# The deployment's format: raised when a worker of an older metaflow-kestra could not
-# read it correctly (a field it would ignore changes what a task does). Adding a field
-# that older workers may ignore keeps the format.
+# The deployment's format, with what the compiled tasks hand the runtime: raised when
+# another version's worker could not run it correctly. Adding a field that other
+# workers may ignore keeps the format. 1: run-time values base64-encoded, inputs and
+# trigger payloads as input files; deployments without a format (0) predate that.
 DEPLOYMENT_FORMAT = 1
 
 
@@ -75,17 +76,18 @@ class Deployment:
         """The deployment a (possibly other) version of metaflow-kestra wrote.
 
         Fields this version does not know are ignored and missing ones take their
-        defaults; a newer format, which this version cannot run correctly, is one
+        defaults; another format, which this version cannot run correctly, is one
         error naming both versions.
         """
         data = json.loads(text)
-        written_by = data.get("written_by", "a version before 0.1")
-        if data.get("format", DEPLOYMENT_FORMAT) > DEPLOYMENT_FORMAT:
+        written_by = data.get("written_by", "a version before 0.1.0")
+        written_format = data.get("format", 0)
+        if written_format != DEPLOYMENT_FORMAT:
             raise KestraError(
                 "This flow was deployed by metaflow-kestra %s (deployment format %s), but this worker "
-                "has metaflow-kestra %s (format %d), which cannot run it. Install metaflow-kestra %s on "
-                "the worker (or in its image), or redeploy with %s."
-                % (written_by, data["format"], __version__, DEPLOYMENT_FORMAT, written_by, __version__)
+                "has metaflow-kestra %s (format %d), which cannot run it. Redeploy it with this version "
+                "(`python flow.py kestra create`), or install metaflow-kestra %s on the worker."
+                % (written_by, written_format, __version__, DEPLOYMENT_FORMAT, written_by)
             )
         known = {f.name for f in fields(cls)}
         return cls(**{key: value for key, value in data.items() if key in known})

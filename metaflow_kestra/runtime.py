@@ -26,9 +26,7 @@ ENV_STEP = "METAFLOW_KESTRA_STEP"
 ENV_EXECUTION_ID = "METAFLOW_KESTRA_EXECUTION_ID"
 ENV_PARENTS = "METAFLOW_KESTRA_PARENTS"
 ENV_VALUE = "METAFLOW_KESTRA_VALUE"
-ENV_INPUTS = "METAFLOW_KESTRA_INPUTS"  # read from deployments of versions before INPUTS_FILE
 ENV_LABELS = "METAFLOW_KESTRA_LABELS"
-ENV_TRIGGER = "METAFLOW_KESTRA_TRIGGER"
 # Files Kestra writes into the task's working directory (the task's `inputFiles`), base64.
 INPUTS_FILE = "metaflow-kestra-inputs.b64"
 TRIGGER_FILE = "metaflow-kestra-trigger.b64"
@@ -56,13 +54,13 @@ def index_path_from(parents_json, own_value):
     return tuple(int(value) for value in values if value.isdigit())
 
 
-def _input_file(name, fallback):
-    """The content of an input file Kestra wrote into the working directory, else `fallback`."""
+def _input_file(name):
+    """The content of an input file Kestra wrote into the working directory, or None."""
     try:
         with open(name, encoding="ascii") as handle:
             return handle.read()
     except FileNotFoundError:
-        return fallback
+        return None
 
 
 def outputs_line(outputs):
@@ -77,14 +75,14 @@ def run_task(environ, state=None, runner=None, emit=print):
     index_path = index_path_from(decoded(environ.get(ENV_PARENTS)), decoded(environ.get(ENV_VALUE)))
     state = state or DatastoreRunState(deployment)
     link_local_datastore(deployment)
-    trigger = trigger_variables(decoded(_input_file(TRIGGER_FILE, environ.get(ENV_TRIGGER))))
+    trigger = trigger_variables(decoded(_input_file(TRIGGER_FILE)))
     _check_workflow_timeout(deployment, environ.get(ENV_EXECUTION_START))
     runner = runner or StepRunner(deployment, environ, environ[ENV_EXECUTION_ID],
                                   upstream_trigger_options(deployment, trigger), flow_file_of(deployment))
     resume = Resume.from_labels(decoded(environ.get(ENV_LABELS)))
 
     if spec.start and not state.finished([ids.parameters_pathspec(run_id)]):
-        inputs = json.loads(decoded(_input_file(INPUTS_FILE, environ.get(ENV_INPUTS))) or "{}")
+        inputs = json.loads(decoded(_input_file(INPUTS_FILE)) or "{}")
         inputs.update(event_parameters(deployment, trigger))
         runner.init(run_id, inputs)
     split_index = index_path[-1] if spec.split_index else None

@@ -53,8 +53,9 @@ def test_a_deployment_from_another_version_runs_when_its_format_is_known():
     assert written["written_by"] == __version__ and written["format"] == DEPLOYMENT_FORMAT
     newer_but_compatible = dict(written, written_by="9.9.9", some_future_field={"x": 1})
     assert Deployment.from_json(json.dumps(newer_but_compatible)).flow_name == "F"
-    older = {"flow_name": "F", "flow_file": "f.py"}  # before `format` and `written_by` existed
-    assert Deployment.from_json(json.dumps(older)).flow_file == "f.py"
+    older = {"flow_name": "F", "flow_file": "f.py"}  # before the format existed: raw, not base64, values
+    with pytest.raises(KestraError, match="before 0.1.0 .deployment format 0."):
+        Deployment.from_json(json.dumps(older))
     incompatible = dict(written, written_by="9.9.9", format=DEPLOYMENT_FORMAT + 1)
     with pytest.raises(KestraError) as refused:
         Deployment.from_json(json.dumps(incompatible))
