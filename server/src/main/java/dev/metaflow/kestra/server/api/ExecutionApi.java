@@ -64,12 +64,9 @@ final class ExecutionApi {
 
     private Map<String, Object> trigger(Request request) throws Exception {
         Optional<Integer> revision = request.query("revision").map(Integer::parseInt);
-        Flow flow;
-        try {
-            flow = flowService.getFlowIfExecutableOrThrow(request.tenant(), request.path("namespace"), request.path("id"), revision);
-        } catch (java.util.NoSuchElementException e) {
-            throw ApiException.notFound("Requested Flow is not found.");
-        }
+        // A missing flow: NoSuchElementException "Requested Flow is not found.", a 404 through Errors.
+        Flow flow = flowService.getFlowIfExecutableOrThrow(request.tenant(), request.path("namespace"),
+            request.path("id"), revision);
         List<Label> labels = Labels.parse(request.queryAll("labels"));
         Map<String, Object> data = new LinkedHashMap<>();
         for (Multipart.Part part : request.parts()) {
