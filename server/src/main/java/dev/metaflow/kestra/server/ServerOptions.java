@@ -2,11 +2,15 @@ package dev.metaflow.kestra.server;
 
 import io.kestra.core.utils.VersionProvider;
 
+import java.util.List;
 import java.util.Map;
 
-/** What this process adds to Kestra's configuration: the {@code local-server} section. */
+/**
+ * What this process adds to Kestra's configuration (the {@code local-server} section),
+ * and what it reads of Kestra's own: the basic-auth {@code open-urls}.
+ */
 public record ServerOptions(String host, int port, int managementPort, String username, String password,
-                            int workerThreads, String kestraVersion) {
+                            int workerThreads, String kestraVersion, List<String> openUrls) {
 
     @SuppressWarnings("unchecked")
     public static ServerOptions from(Map<String, Object> config) {
@@ -18,7 +22,21 @@ public record ServerOptions(String host, int port, int managementPort, String us
             String.valueOf(local.getOrDefault("username", "admin@kestra.io")),
             String.valueOf(local.getOrDefault("password", "Admin1234")),
             ((Number) local.getOrDefault("worker-threads", 16)).intValue(),
-            String.valueOf(local.getOrDefault("kestra-version", "unknown"))
+            String.valueOf(local.getOrDefault("kestra-version", "unknown")),
+            openUrls(config)
         );
+    }
+
+    /** {@code kestra.server.basic-auth.open-urls}: path prefixes served without credentials. */
+    @SuppressWarnings("unchecked")
+    private static List<String> openUrls(Map<String, Object> config) {
+        Object node = config;
+        for (String key : List.of("kestra", "server", "basic-auth", "open-urls")) {
+            if (!(node instanceof Map<?, ?> map)) {
+                return List.of();
+            }
+            node = map.get(key);
+        }
+        return node instanceof List<?> list ? (List<String>) list : List.of();
     }
 }

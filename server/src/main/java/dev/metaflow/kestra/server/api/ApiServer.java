@@ -86,7 +86,7 @@ public final class ApiServer {
         String rawPath = exchange.getRequestURI().getPath();
         String[] path = rawPath.substring(1).split("/");
         String method = exchange.getRequestMethod();
-        if (rawPath.startsWith("/api/v1/") && !isOpen(rawPath)
+        if (rawPath.startsWith("/api/v1/") && !isOpen(rawPath, options.openUrls())
             && !auth.accepts(exchange.getRequestHeaders().getFirst("Authorization"))) {
             exchange.getResponseHeaders().add("WWW-Authenticate", "Basic");
             return new Response(401, null, new byte[0]);
@@ -104,10 +104,10 @@ public final class ApiServer {
 
     /**
      * What is served without credentials: the config endpoint (as in Kestra),
-     * and webhooks, as Kestra's docs recommend configuring with basic-auth open-urls.
+     * and the prefixes of kestra.server.basic-auth.open-urls (webhooks, on the local server).
      */
-    private static boolean isOpen(String path) {
-        return path.matches("/api/v1/[^/]+/executions/webhook/.*") || path.equals("/api/v1/configs");
+    private static boolean isOpen(String path, List<String> openUrls) {
+        return path.equals("/api/v1/configs") || openUrls.stream().anyMatch(path::startsWith);
     }
 
     private static void send(HttpExchange exchange, Response response) throws IOException {
