@@ -23,6 +23,13 @@ class KestraApiError(KestraError):
         self.status_code = response.status_code if response is not None else None
 
 
+def connect(host=None, username=None, password=None, token=None, tenant=None):
+    """A client for the server these options name (else the environment's, else the local server)."""
+    from .connection import resolve_connection
+
+    return KestraClient(resolve_connection(host, username, password, token, tenant))
+
+
 class KestraClient:
     def __init__(self, connection, timeout=DEFAULT_TIMEOUT):
         self.connection = connection

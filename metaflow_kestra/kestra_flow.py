@@ -69,6 +69,12 @@ class LogTask:
         return {"id": self.id, "type": LOG, "message": self.message}
 
 
+def _flowable(kind, task_id, tasks, description=None, **properties):
+    """A group task as Kestra writes it: id, type, description, its own properties, then its tasks."""
+    return _without_none([("id", task_id), ("type", kind), ("description", description), *properties.items(),
+                          ("tasks", [task.to_dict() for task in tasks])])
+
+
 @dataclass
 class ParallelTask:
     id: str
@@ -76,10 +82,7 @@ class ParallelTask:
     description: Optional[str] = None
 
     def to_dict(self):
-        return _without_none([
-            ("id", self.id), ("type", PARALLEL), ("description", self.description),
-            ("tasks", [task.to_dict() for task in self.tasks]),
-        ])
+        return _flowable(PARALLEL, self.id, self.tasks, self.description)
 
 
 @dataclass
@@ -88,7 +91,7 @@ class SequentialTask:
     tasks: list
 
     def to_dict(self):
-        return {"id": self.id, "type": SEQUENTIAL, "tasks": [task.to_dict() for task in self.tasks]}
+        return _flowable(SEQUENTIAL, self.id, self.tasks)
 
 
 @dataclass
@@ -100,11 +103,8 @@ class ForEachTask:
     description: Optional[str] = None
 
     def to_dict(self):
-        return _without_none([
-            ("id", self.id), ("type", FOR_EACH), ("description", self.description),
-            ("values", self.values), ("concurrencyLimit", self.concurrency_limit),
-            ("tasks", [task.to_dict() for task in self.tasks]),
-        ])
+        return _flowable(FOR_EACH, self.id, self.tasks, self.description,
+                         values=self.values, concurrencyLimit=self.concurrency_limit)
 
 
 @dataclass

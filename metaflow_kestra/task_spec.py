@@ -126,7 +126,7 @@ def _spec(graph, node, depths, rank):
 
 
 class RunState:
-    """Facts about a run that only the datastore knows (implemented in `runtime`)."""
+    """Facts about a run that only the datastore knows (implemented by `run_state.DatastoreRunState`)."""
 
     def finished(self, pathspecs):
         """The subset of `pathspecs` whose task finished successfully."""
@@ -138,6 +138,14 @@ class RunState:
 
     def last_iteration(self, run_id, step, index_path):
         """The highest finished iteration of recursive `step` at `index_path`."""
+        raise NotImplementedError
+
+    def next_attempt(self, pathspec):
+        """The Metaflow attempt a new start of task `pathspec` runs (0 if it never started)."""
+        raise NotImplementedError
+
+    def task(self, pathspec):
+        """The finished task's datastore (its artifacts: a switch's choice, a foreach's items)."""
         raise NotImplementedError
 
 

@@ -15,7 +15,8 @@ NAMESPACE = "metaflow.tests"
 
 def run_deployed(kestra_client, flow_id):
     """Start the deployed flow through the API (its source is gone: no `python flow.py` possible)."""
-    from metaflow_kestra.flow_commands import Target, start_execution
+    from metaflow_kestra.deploying import Target
+    from metaflow_kestra.executions import start_execution
 
     run_id = start_execution(kestra_client, Target(NAMESPACE, flow_id), "LinearFlow", {})
     assert kestra_client.wait(ids.execution_id_of(run_id), timeout=600)["state"]["current"] == "SUCCESS"

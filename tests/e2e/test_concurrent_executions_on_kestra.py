@@ -6,7 +6,8 @@ import pytest
 
 from metaflow_kestra import ids
 from metaflow_kestra.client import KestraClient
-from metaflow_kestra.flow_commands import Target, start_execution
+from metaflow_kestra.deploying import Target
+from metaflow_kestra.executions import start_execution
 
 pytestmark = pytest.mark.e2e
 NAMESPACE = "metaflow.tests"

@@ -53,9 +53,9 @@ def test_kestra_restart_continues_the_same_metaflow_run(workspace, kestra_client
     assert done.returncode == 1
     assert not workspace.artifacts("FlakyFlow", run_id)["successful"]
     execution_id = run_id[len("kestra-"):]
-    kestra_client.restart(execution_id)
-    time.sleep(1)
-    execution = kestra_client.wait(execution_id, timeout=600)
+    restarted = kestra(workspace, "flaky_flow", "restart", "--run-id", run_id, "--wait")
+    assert "ended SUCCESS" in restarted.stderr
+    execution = kestra_client.execution(execution_id)
     assert execution["state"]["current"] == "SUCCESS"
     run = workspace.artifacts("FlakyFlow", run_id)
     assert run["successful"] and dict(run["steps"]["join"][0])["attempts"] == "[0, 1]"

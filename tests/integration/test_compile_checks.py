@@ -4,7 +4,7 @@ Running the compiled flows is the job of tests/e2e, on the real Kestra.
 """
 
 import yaml
-from metaflow_kestra.flow_commands import descendants
+from metaflow_kestra.executions import descendants
 from tests.flow_loading import load_graph
 from tests.flow_runs import FlowWorkspace
 

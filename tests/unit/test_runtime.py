@@ -2,7 +2,7 @@
 
 import json
 
-from metaflow_kestra.flow_commands import trigger_inputs
+from metaflow_kestra.executions import trigger_inputs
 from metaflow_kestra.parameters import init_environment
 from metaflow_kestra.runtime import index_path_from, outputs_line
 from tests.flow_loading import load_flow

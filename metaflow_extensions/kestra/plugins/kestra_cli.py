@@ -32,7 +32,7 @@ def cli():
 @click.pass_obj
 def kestra(obj, kestra_host, kestra_user, kestra_password, kestra_token, kestra_tenant,
            kestra_namespace, flow_id):
-    from metaflow_kestra.flow_commands import Target
+    from metaflow_kestra.deploying import Target
 
     # Metaflow's own graph checks first, as every scheduler integration does.
     obj.check(obj.graph, obj.flow, obj.environment, pylint=obj.pylint)
@@ -44,15 +44,15 @@ def kestra(obj, kestra_host, kestra_user, kestra_password, kestra_token, kestra_
 
 
 def _context(obj):
-    from metaflow_kestra.flow_commands import FlowContext
+    from metaflow_kestra.deploying import FlowContext
 
     return FlowContext.from_obj(obj)
 
 
 def _client(obj):
-    from metaflow_kestra.flow_commands import client_for
+    from metaflow_kestra.client import connect
 
-    return client_for(obj.kestra_connection)
+    return connect(**obj.kestra_connection)
 
 
 def _at_least_one(ctx, param, value):
@@ -87,7 +87,7 @@ def deploy_options(command):
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
-        from metaflow_kestra.flow_commands import DeployOptions
+        from metaflow_kestra.deploying import DeployOptions
 
         kwargs["settings"] = DeployOptions(
             max_workers=kwargs.pop("max_workers"), tags=tuple(kwargs.pop("tags") or ()),
@@ -97,15 +97,29 @@ def deploy_options(command):
         return command(*args, **kwargs)
 
     return wrapper
+def _writable_file(ctx, param, value):
+    """A file we can write later: checked now, so a bad path fails before anything is deployed or started."""
+    import os
+
+    if value is not None:
+        folder = os.path.dirname(os.path.abspath(value))
+        if not os.path.isdir(folder):
+            raise click.BadParameter("folder %s does not exist" % folder)
+        if not os.access(folder, os.W_OK) or os.path.isdir(value):
+            raise click.BadParameter("cannot write %s" % value)
+    return value
+
+
 run_id_file_option = click.option(
-    "--run-id-file", default=None, type=str, help="Write the ID of the Metaflow run to this file.",
+    "--run-id-file", default=None, type=str, callback=_writable_file,
+    help="Write the ID of the Metaflow run to this file.",
 )
 wait_option = click.option(
     "--wait/--no-wait", default=False, show_default=True,
     help="Follow the execution with live progress and exit 0 only if it succeeds.",
 )
 timeout_option = click.option(
-    "--wait-timeout", default=3600, show_default=True, type=int,
+    "--wait-timeout", default=3600, show_default=True, type=int, callback=_at_least_one,
     help="With --wait, give up after this many seconds.",
 )
 attribute_file_option = click.option(
@@ -122,15 +136,25 @@ def start_options(command):
 run_id_option = click.option("--run-id", required=True, help="Metaflow run id (kestra-<execution id>).")
 
 
-@kestra.command(help="Write the Kestra flow for this Metaflow flow (default <flow-id>.yaml; '-' for stdout).")
-@click.argument("file", required=False, default=None)
-@deploy_options
-@click.option("--package-file", default=None, type=click.Path(dir_okay=False),
-              help="Also write the code package the flow runs (upload it as the namespace file the YAML names).")
-@click.pass_obj
-@_reports_errors
+def command(*args, options=(), **kwargs):
+    """A `kestra` subcommand: its options (top first), click's obj, and errors as one line, exit 1."""
+    def decorator(function):
+        function = click.pass_obj(_reports_errors(function))
+        for option in reversed(options):
+            function = option(function)
+        return kestra.command(*args, **kwargs)(function)
+
+    return decorator
+
+
+@command(help="Write the Kestra flow for this Metaflow flow (default <flow-id>.yaml; '-' for stdout).", options=[
+    click.argument("file", required=False, default=None),
+    deploy_options,
+    click.option("--package-file", default=None, type=click.Path(dir_okay=False),
+                  help="Also write the code package the flow runs (upload it as the namespace file the YAML names)."),
+])
 def compile(obj, file, package_file, settings):
-    from metaflow_kestra.flow_commands import compile_to_yaml, write_file, write_yaml
+    from metaflow_kestra.deploying import compile_to_yaml, write_file, write_yaml
 
     text, package = compile_to_yaml(_context(obj), obj.kestra_target, settings, obj.echo)
     destination = file or "%s.yaml" % obj.kestra_target.flow_id
@@ -143,15 +167,14 @@ def compile(obj, file, package_file, settings):
             package.namespace_path(obj.kestra_target.flow_id)))
 
 
-@kestra.command(help="Deploy this flow to Kestra (create it, or update it in place).")
-@deploy_options
-@click.option("--only-json", is_flag=True, default=False,
-              help="Print the generated Kestra flow (YAML) instead of deploying it.")
-@attribute_file_option
-@click.pass_obj
-@_reports_errors
+@command(help="Deploy this flow to Kestra (create it, or update it in place).", options=[
+    deploy_options,
+    click.option("--only-json", is_flag=True, default=False,
+                  help="Print the generated Kestra flow (YAML) instead of deploying it."),
+    attribute_file_option,
+])
 def create(obj, only_json, deployer_attribute_file, settings):
-    from metaflow_kestra.flow_commands import compile_to_yaml
+    from metaflow_kestra.deploying import compile_to_yaml
 
     text, package = compile_to_yaml(_context(obj), obj.kestra_target, settings, obj.echo)
     # Written before deploying, as Argo does: the Deployer API reads it from a pipe.
@@ -163,7 +186,7 @@ def create(obj, only_json, deployer_attribute_file, settings):
 
 
 def _deploy(obj, text, package):
-    from metaflow_kestra.flow_commands import deploy
+    from metaflow_kestra.deploying import deploy
 
     client = _client(obj)
     deploy(client, text, package, obj.kestra_target)
@@ -186,39 +209,36 @@ def _write_attributes(path, obj, pathspec=None, additional_info=None):
 
 
 @parameters.add_custom_parameters(deploy_mode=False)
-@kestra.command(help="Start an execution of the deployed flow (parameters as --<name> value).")
-@start_options
-@tag_option
-@click.pass_obj
-@_reports_errors
+@command(help="Start an execution of the deployed flow (parameters as --<name> value).", options=[
+    start_options,
+    tag_option,
+])
 def trigger(obj, run_id_file, wait, wait_timeout, tags, deployer_attribute_file, **kwargs):
     _start(obj, _client(obj), run_id_file, wait, wait_timeout, tags or (), deployer_attribute_file, kwargs)
 
 
 @parameters.add_custom_parameters(deploy_mode=False)
-@kestra.command(help="Deploy this flow and start an execution (parameters as --<name> value).")
-@deploy_options
-@start_options
-@click.pass_obj
-@_reports_errors
+@command(help="Deploy this flow and start an execution (parameters as --<name> value).", options=[
+    deploy_options,
+    start_options,
+])
 def run(obj, run_id_file, wait, wait_timeout, deployer_attribute_file, settings, **kwargs):
-    from metaflow_kestra.flow_commands import compile_to_yaml
+    from metaflow_kestra.deploying import compile_to_yaml
 
     text, package = compile_to_yaml(_context(obj), obj.kestra_target, settings, obj.echo)
     client = _deploy(obj, text, package)
     _start(obj, client, run_id_file, wait, wait_timeout, settings.tags, deployer_attribute_file, kwargs)
 
 
-@kestra.command(help="Start a run that reuses the finished tasks of a failed run and runs the rest.")
-@click.option("--clone-run-id", "--origin-run-id", "origin_run_id", required=True,
-              help="The run to resume (kestra-<execution id>).")
-@click.option("--step", default=None, help="Run this step and all after it again, even if they finished.")
-@start_options
-@tag_option
-@click.pass_obj
-@_reports_errors
+@command(help="Start a run that reuses the finished tasks of a failed run and runs the rest.", options=[
+    click.option("--clone-run-id", "--origin-run-id", "origin_run_id", required=True,
+                  help="The run to resume (kestra-<execution id>)."),
+    click.option("--step", default=None, help="Run this step and all after it again, even if they finished."),
+    start_options,
+    tag_option,
+])
 def resume(obj, origin_run_id, step, run_id_file, wait, wait_timeout, tags, deployer_attribute_file):
-    from metaflow_kestra.flow_commands import resume_execution
+    from metaflow_kestra.executions import resume_execution
 
     client = _client(obj)
     run_id = resume_execution(client, obj.kestra_target, _context(obj), origin_run_id, step, tags or ())
@@ -226,27 +246,38 @@ def resume(obj, origin_run_id, step, run_id_file, wait, wait_timeout, tags, depl
     _follow_started(obj, client, run_id, run_id_file, wait, wait_timeout, deployer_attribute_file)
 
 
+@command(help="Restart a failed run on Kestra: its failed tasks run again as their next attempt, in the same run.",
+         options=[run_id_option, wait_option, timeout_option])
+def restart(obj, run_id, wait, wait_timeout):
+    from metaflow_kestra.executions import restart_execution
+
+    client = _client(obj)
+    restart_execution(client, obj.kestra_target, run_id)
+    obj.echo("Restarted run *%s* on Kestra: its failed tasks run again." % run_id)
+    _follow_started(obj, client, run_id, None, wait, wait_timeout, None, verb="Restarted")
+
+
 def _start(obj, client, run_id_file, wait, wait_timeout, tags, attribute_file, values):
-    from metaflow_kestra.flow_commands import start_execution, trigger_inputs
+    from metaflow_kestra.executions import start_execution, trigger_inputs
 
     run_id = start_execution(client, obj.kestra_target, obj.flow.name, trigger_inputs(obj.flow, values), tags)
     _follow_started(obj, client, run_id, run_id_file, wait, wait_timeout, attribute_file)
 
 
-def _follow_started(obj, client, run_id, run_id_file, wait, wait_timeout, attribute_file):
+def _follow_started(obj, client, run_id, run_id_file, wait, wait_timeout, attribute_file, verb="Started"):
     from metaflow_kestra import ids
-    from metaflow_kestra.flow_commands import execution_url, follow
+    from metaflow_kestra.executions import execution_url, follow
 
     target = obj.kestra_target
     execution_id = ids.execution_id_of(run_id)
     if run_id_file:
-        from metaflow_kestra.flow_commands import write_file
+        from metaflow_kestra.deploying import write_file
 
         write_file(run_id_file, run_id.encode(), "the run id")
     pathspec = "%s/%s" % (obj.flow.name, run_id)
     _write_attributes(attribute_file, obj, pathspec=pathspec)
     url = execution_url(client.connection, target, execution_id)
-    obj.echo("Started Kestra execution *%s*: Metaflow run *%s*." % (execution_id, pathspec))
+    obj.echo("%s Kestra execution *%s*: Metaflow run *%s*." % (verb, execution_id, pathspec))
     obj.echo("Kestra UI: %s" % url)
     if not wait:
         return
@@ -256,26 +287,24 @@ def _follow_started(obj, client, run_id, run_id_file, wait, wait_timeout, attrib
         sys.exit(1)
 
 
-@kestra.command(help="Show the state of a run on Kestra.")
-@run_id_option
-@click.pass_obj
-@_reports_errors
+@command(help="Show the state of a run on Kestra.", options=[
+    run_id_option,
+])
 def status(obj, run_id):
-    from metaflow_kestra.flow_commands import describe_execution, execution_of_flow
+    from metaflow_kestra.executions import describe_execution, execution_of_flow
 
     execution = execution_of_flow(_client(obj), obj.kestra_target, run_id)
     obj.echo_always(describe_execution(execution, obj.flow.name), err=False)  # data: stdout
 
 
-@kestra.command("list-runs", help="List this flow's runs on Kestra, newest first.")
-@click.option("--running", "which", flag_value="running", help="Only runs not finished yet.")
-@click.option("--succeeded", "which", flag_value="succeeded", help="Only successful runs.")
-@click.option("--failed", "which", flag_value="failed", help="Only failed or killed runs.")
-@click.pass_obj
-@_reports_errors
+@command("list-runs", help="List this flow's runs on Kestra, newest first.", options=[
+    click.option("--running", "which", flag_value="running", help="Only runs not finished yet."),
+    click.option("--succeeded", "which", flag_value="succeeded", help="Only successful runs."),
+    click.option("--failed", "which", flag_value="failed", help="Only failed or killed runs."),
+])
 def list_runs(obj, which):
     from metaflow_kestra import states
-    from metaflow_kestra.flow_commands import describe_execution
+    from metaflow_kestra.executions import describe_execution
 
     target = obj.kestra_target
     executions = _client(obj).search_executions(target.namespace, target.flow_id, states.FILTERS.get(which, ()))
@@ -285,34 +314,30 @@ def list_runs(obj, which):
         obj.echo_always(describe_execution(execution, obj.flow.name), err=False)  # data: stdout
 
 
-@kestra.command(help="Kill a run's Kestra execution (the Metaflow run will not be successful).")
-@run_id_option
-@click.pass_obj
-@_reports_errors
+@command(help="Kill a run's Kestra execution (the Metaflow run will not be successful).", options=[
+    run_id_option,
+])
 def terminate(obj, run_id):
-    from metaflow_kestra.flow_commands import execution_of_flow
+    from metaflow_kestra.executions import execution_of_flow
 
     client = _client(obj)
     client.kill(execution_of_flow(client, obj.kestra_target, run_id)["id"])
     obj.echo("Asked Kestra to kill the execution of run *%s*." % run_id)
 
 
-@kestra.command(help="Remove this flow from Kestra.")
-@click.pass_obj
-@_reports_errors
+@command(help="Remove this flow from Kestra.")
 def delete(obj):
     target = obj.kestra_target
     _client(obj).delete_flow(target.namespace, target.flow_id)
     obj.echo("Deleted *%s* from Kestra namespace *%s*." % (target.flow_id, target.namespace))
 
 
-@kestra.command(help="Print Kestra's logs of a run, grouped by step.")
-@run_id_option
-@click.option("--step", default=None, help="Only this step's logs.")
-@click.pass_obj
-@_reports_errors
+@command(help="Print Kestra's logs of a run, grouped by step.", options=[
+    run_id_option,
+    click.option("--step", default=None, help="Only this step's logs."),
+])
 def logs(obj, run_id, step):
-    from metaflow_kestra.flow_commands import execution_of_flow, format_logs
+    from metaflow_kestra.executions import execution_of_flow, format_logs
 
     client = _client(obj)
     entries = client.logs(execution_of_flow(client, obj.kestra_target, run_id)["id"], task_id=step)
@@ -325,14 +350,13 @@ def logs(obj, run_id, step):
                 obj.echo_always(line, err=False)
 
 
-@kestra.command("send-event", help="Fire event NAME: start every deployed flow that @trigger-s on it.")
-@click.argument("name")
-@click.option("--payload", default="{}", help="The event's JSON payload (mapped to parameters by @trigger).")
-@click.pass_obj
-@_reports_errors
+@command("send-event", help="Fire event NAME: start every deployed flow that @trigger-s on it.", options=[
+    click.argument("name"),
+    click.option("--payload", default="{}", help="The event's JSON payload (mapped to parameters by @trigger)."),
+])
 def send_event(obj, name, payload):
     from metaflow_kestra.errors import KestraError
-    from metaflow_kestra.flow_commands import send_event as fire
+    from metaflow_kestra.executions import send_event as fire
 
     try:
         body = json.loads(payload)

@@ -53,7 +53,16 @@ class KestraDeployer(DeployerImpl):
         Returns
         -------
         KestraDeployedFlow
-        """
-        from .kestra_deployer_objects import KestraDeployedFlow
 
-        return self._create(KestraDeployedFlow, **kwargs)
+        Raises
+        ------
+        KestraDeployerError (a RuntimeError)
+            With the command's one-line reason (bad option, server down, credentials refused...).
+        """
+        from .kestra_deployer_objects import KestraDeployedFlow, run_command
+
+        content = run_command(self, "create", attributes=True, **kwargs)
+        self.name, self.flow_name = content.get("name"), content.get("flow_name")
+        self.metadata = content.get("metadata")
+        self.additional_info = content.get("additional_info", {})
+        return KestraDeployedFlow(deployer=self)

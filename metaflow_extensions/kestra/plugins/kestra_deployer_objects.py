@@ -1,6 +1,7 @@
 """The objects Metaflow's Deployer API hands back for Kestra deployments and runs."""
 
 import json
+import os
 import sys
 import tempfile
 import time
@@ -9,32 +10,77 @@ from typing import ClassVar, Optional
 from metaflow.client.core import get_metadata
 from metaflow.exception import MetaflowException
 from metaflow.runner.deployer import Deployer, DeployedFlow, TriggeredRun
-from metaflow.runner.utils import get_lower_level_group, handle_timeout, temporary_fifo
+from metaflow.runner.utils import get_lower_level_group, handle_timeout, temporary_fifo, with_dir
 
-_CONNECTION_KWARGS = {
+# The Deployer's connection keywords (the `kestra` group's options) -> metaflow_kestra.client.connect's.
+CONNECTION_KWARGS = {
     "kestra_host": "host", "kestra_user": "username", "kestra_password": "password",
     "kestra_token": "token", "kestra_tenant": "tenant",
 }
 
 
+class KestraDeployerError(RuntimeError):
+    """A `python flow.py kestra ...` command the Deployer ran failed; the message is its one-line reason.
+
+    A RuntimeError, as Metaflow's own deployers raise, so `except RuntimeError` keeps working.
+    """
+
+
+def _connect(connection):
+    """A client for the Deployer-style connection keywords (kestra_host=..., ...)."""
+    from metaflow_kestra.client import connect
+
+    unknown = sorted(set(connection) - set(CONNECTION_KWARGS))
+    if unknown:
+        raise TypeError("Unknown Kestra connection argument(s) %s; use %s."
+                        % (", ".join(unknown), ", ".join(sorted(CONNECTION_KWARGS))))
+    return connect(**{CONNECTION_KWARGS[key]: value for key, value in connection.items()})
+
+
 def _client(deployer):
-    from metaflow_kestra.flow_commands import client_for
-
     kwargs = deployer.deployer_kwargs or {}
-    return client_for({ours: kwargs.get(theirs) for theirs, ours in _CONNECTION_KWARGS.items()})
+    return _connect({key: kwargs.get(key) for key in CONNECTION_KWARGS})
 
 
-def _run_command(deployer, name, **kwargs):
-    """Run `python flow.py kestra <name> ...` as Metaflow's own deployer objects do."""
-    command = getattr(get_lower_level_group(
-        deployer.api, deployer.top_level_kwargs, deployer.TYPE, deployer.deployer_kwargs,
-    ), name)(**kwargs)
-    pid = deployer.spm.run_command(
-        [sys.executable, *command], env=deployer.env_vars, cwd=deployer.cwd, show_output=deployer.show_output,
-    )
-    command_obj = deployer.spm.get(pid)
-    command_obj.sync_wait()
-    return command_obj.process.returncode == 0
+def run_command(deployer, name, attributes=False, **kwargs):
+    """Run `python flow.py kestra <name> ...` as Metaflow's own deployers do.
+
+    With `attributes`, the command writes its deployer attributes to a FIFO and
+    they are returned (parsed JSON). A command that fails raises
+    KestraDeployerError with the one line it printed, not a dump of its output.
+    """
+    with temporary_fifo() as (fifo_path, fifo_fd):
+        if attributes:
+            kwargs["deployer_attribute_file"] = fifo_path
+        with with_dir(deployer.cwd or os.getcwd()):  # Config files resolve against the flow's cwd
+            command = getattr(get_lower_level_group(
+                deployer.api, deployer.top_level_kwargs, deployer.TYPE, deployer.deployer_kwargs,
+            ), name)(**kwargs)
+        pid = deployer.spm.run_command(
+            [sys.executable, *command], env=deployer.env_vars, cwd=deployer.cwd, show_output=deployer.show_output,
+        )
+        command_obj = deployer.spm.get(pid)
+        content = None
+        try:
+            if attributes:
+                content = json.loads(handle_timeout(fifo_fd, command_obj, deployer.file_read_timeout))
+        except RuntimeError:
+            pass  # the command ended without writing them: its own message says why (below)
+        command_obj.sync_wait()
+        if command_obj.process.returncode != 0 or (attributes and content is None):
+            raise KestraDeployerError("`python %s kestra %s` failed: %s" % (
+                deployer.flow_file, name, _last_line(command_obj)))
+        return content
+
+
+def _last_line(command_obj):
+    """The command's last line on stderr: metaflow-kestra and click print their one-line reason last."""
+    try:
+        with open(command_obj.log_files["stderr"], encoding="utf-8", errors="replace") as handle:
+            lines = [line.strip() for line in handle if line.strip()]
+    except (KeyError, OSError):
+        lines = []
+    return lines[-1] if lines else "it exited with code %s and printed nothing" % command_obj.process.returncode
 
 
 _STAND_INS = []
@@ -83,8 +129,9 @@ class KestraTriggeredRun(TriggeredRun):
             time.sleep(check_interval)
 
     def terminate(self, **kwargs) -> bool:
-        """Kill the Kestra execution; True if Kestra accepted."""
-        return _run_command(self.deployer, "terminate", run_id=self.pathspec.split("/")[1], **kwargs)
+        """Kill the Kestra execution (KestraDeployerError with the reason if Kestra refused)."""
+        run_command(self.deployer, "terminate", run_id=self.pathspec.split("/")[1], **kwargs)
+        return True
 
 
 class KestraDeployedFlow(DeployedFlow):
@@ -99,40 +146,31 @@ class KestraDeployedFlow(DeployedFlow):
 
     def trigger(self, **kwargs) -> KestraTriggeredRun:
         """Start an execution; keyword arguments are the flow's Parameters (and `tags`)."""
-        with temporary_fifo() as (attribute_file_path, attribute_file_fd):
-            command = get_lower_level_group(
-                self.deployer.api, self.deployer.top_level_kwargs, self.deployer.TYPE,
-                self.deployer.deployer_kwargs,
-            ).trigger(deployer_attribute_file=attribute_file_path, **kwargs)
-            pid = self.deployer.spm.run_command(
-                [sys.executable, *command], env=self.deployer.env_vars, cwd=self.deployer.cwd,
-                show_output=self.deployer.show_output,
-            )
-            command_obj = self.deployer.spm.get(pid)
-            content = handle_timeout(attribute_file_fd, command_obj, self.deployer.file_read_timeout)
-            command_obj.sync_wait()
-            if command_obj.process.returncode == 0:
-                return KestraTriggeredRun(deployer=self.deployer, content=content)
-        raise RuntimeError("Error triggering %s on Kestra" % self.deployer.flow_file)
+        content = run_command(self.deployer, "trigger", attributes=True, **kwargs)
+        return KestraTriggeredRun(deployer=self.deployer, content=json.dumps(content))
 
     def delete(self, **kwargs) -> bool:
-        """Remove the flow from Kestra; True if it was removed."""
-        return _run_command(self.deployer, "delete", **kwargs)
+        """Remove the flow from Kestra (KestraDeployerError with the reason if it could not)."""
+        run_command(self.deployer, "delete", **kwargs)
+        return True
 
     @classmethod
-    def from_deployment(cls, identifier: str, metadata: Optional[str] = None):
-        """The deployed flow `<namespace>/<flow id>` (namespace `metaflow` if omitted)."""
+    def from_deployment(cls, identifier: str, metadata: Optional[str] = None, **connection):
+        """The deployed flow `<namespace>/<flow id>` (namespace `metaflow` if omitted).
+
+        `connection`: kestra_host, kestra_user, kestra_password, kestra_token,
+        kestra_tenant (default: the environment, else the local server); the
+        returned flow and its runs keep using them.
+        """
         from metaflow_kestra.deployed import describe_deployment, stand_in_flow_source
 
         namespace, _, flow_id = identifier.rpartition("/")
         namespace = namespace or "metaflow"
-        from metaflow_kestra.flow_commands import client_for
-
-        description = describe_deployment(client_for({}).flow(namespace, flow_id))
+        description = describe_deployment(_connect(connection).flow(namespace, flow_id))
         with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False, dir=_stand_in_dir()) as handle:
             handle.write(stand_in_flow_source(description))
         deployer = Deployer(handle.name, env={"METAFLOW_USER": description.user}).kestra(
-            kestra_namespace=namespace, flow_id=flow_id,
+            kestra_namespace=namespace, flow_id=flow_id, **connection,
         )
         deployer.name = "%s/%s" % (namespace, flow_id)
         deployer.flow_name = description.flow_name
@@ -140,8 +178,9 @@ class KestraDeployedFlow(DeployedFlow):
         return cls(deployer=deployer)
 
     @classmethod
-    def get_triggered_run(cls, identifier: str, run_id: str, metadata: Optional[str] = None):
-        deployed = cls.from_deployment(identifier, metadata)
+    def get_triggered_run(cls, identifier: str, run_id: str, metadata: Optional[str] = None, **connection):
+        """The run `run_id` of deployed flow `identifier` (connection keywords as from_deployment's)."""
+        deployed = cls.from_deployment(identifier, metadata, **connection)
         return KestraTriggeredRun(deployer=deployed.deployer, content=json.dumps({
             "metadata": deployed.deployer.metadata,
             "pathspec": "%s/%s" % (deployed.deployer.flow_name, run_id),
@@ -149,15 +188,15 @@ class KestraDeployedFlow(DeployedFlow):
         }))
 
     @classmethod
-    def list_deployed_flows(cls, flow_name: Optional[str] = None):
-        """Every Metaflow flow deployed to Kestra (optionally only `flow_name`)."""
-        from metaflow_kestra.flow_commands import FLOW_LABEL, client_for
+    def list_deployed_flows(cls, flow_name: Optional[str] = None, **connection):
+        """Every Metaflow flow deployed to Kestra (optionally only `flow_name`; connection as from_deployment's)."""
+        from metaflow_kestra.executions import FLOW_LABEL
 
         labels = {FLOW_LABEL: flow_name} if flow_name else None
-        for flow in client_for({}).search_flows(labels=labels):
+        for flow in _connect(connection).search_flows(labels=labels):
             if "metaflow_deployment" not in (flow.get("variables") or {}):
                 continue
             try:
-                yield cls.from_deployment("%s/%s" % (flow["namespace"], flow["id"]))
+                yield cls.from_deployment("%s/%s" % (flow["namespace"], flow["id"]), **connection)
             except MetaflowException:
                 continue

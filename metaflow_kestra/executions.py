@@ -1,0 +1,181 @@
+"""Operating the executions of a deployed flow: start, follow, describe, resume, events.
+
+What `python flow.py kestra trigger|run|status|logs|resume|send-event` do
+once the flow is on Kestra (deploying it is `deploying`), without click.
+"""
+
+import json
+import time
+
+from . import ids, states
+from .errors import KestraError
+from .parameters import BOOLEAN, JSON, parameter_kinds
+from .progress import ProgressPrinter, failed_steps
+
+FLOW_LABEL = "metaflow-flow"
+USER_LABEL = "metaflow-user"
+TAGS_LABEL = "metaflow-tags"
+
+
+def trigger_inputs(flow, values):
+    """Kestra input fields from the `--<param>` values given on the command line."""
+    kinds = parameter_kinds(flow)
+    fields = {}
+    for name, kind in kinds.items():
+        value = values.get(name.replace("-", "_").lower())
+        if value is None:
+            continue
+        if callable(value) and not isinstance(value, (str, bytes)):
+            value = value(return_str=True)  # Metaflow's DelayedEvaluationParameter
+        if kind == JSON and not isinstance(value, str):
+            value = json.dumps(value)
+        elif kind == BOOLEAN:
+            value = "true" if value in (True, "true", "True", "1") else "false"
+        fields[name] = str(value)
+    return fields
+
+
+def run_labels(flow_name, tags=()):
+    from metaflow.util import get_username
+
+    labels = {FLOW_LABEL: flow_name, USER_LABEL: get_username() or "unknown"}
+    if tags:
+        labels[TAGS_LABEL] = ",".join(tags)
+    return labels
+
+
+def start_execution(client, target, flow_name, inputs, tags=(), extra_labels=None):
+    """Start an execution with its labels; return the Metaflow run id.
+
+    Labels go in the trigger call: Kestra refuses to change the labels of an
+    execution that is not terminated (HTTP 400). The run id needs no label:
+    it is `kestra-<execution id>`.
+    """
+    # Kestra starts executions of a deleted flow's last revision too: check first.
+    client.flow(target.namespace, target.flow_id)
+    labels = run_labels(flow_name, tags)
+    labels.update(extra_labels or {})
+    execution_id = client.trigger(target.namespace, target.flow_id, inputs=inputs, labels=labels)["id"]
+    return ids.run_id_for(execution_id)
+
+
+def execution_url(connection, target, execution_id):
+    return "%s/ui/%s/executions/%s/%s/%s" % (
+        connection.url, connection.tenant, target.namespace, target.flow_id, execution_id
+    )
+
+
+def follow(client, execution_id, steps, echo, timeout):
+    """Wait for the execution with live per-step progress; show failed steps' logs. Return its state."""
+    execution = client.wait(execution_id, timeout=timeout, on_update=ProgressPrinter(steps, echo))
+    state = execution["state"]["current"]
+    if state != "SUCCESS":
+        for step in failed_steps(execution, set(steps)):
+            echo("--- logs of failed step %s ---" % step)
+            for line in format_logs(client.logs(execution_id, task_id=step))[-40:]:
+                echo(line)
+    return state
+
+
+def format_logs(entries):
+    return ["%s %-5s [%s] %s" % (e.get("timestamp", "")[:19], e.get("level", ""), e.get("taskId", ""),
+                                 e.get("message", "")) for e in entries]
+
+
+def execution_of(run_id):
+    try:
+        return ids.execution_id_of(run_id)
+    except KestraError:
+        raise KestraError(
+            "%s is not a run started by Kestra: metaflow-kestra run ids look like kestra-<execution id>."
+            % run_id
+        )
+
+
+def execution_of_flow(client, target, run_id):
+    """The Kestra execution of `run_id`, checked to belong to this flow's deployment."""
+    execution = client.execution(execution_of(run_id))
+    if (execution.get("namespace"), execution.get("flowId")) != (target.namespace, target.flow_id):
+        raise KestraError(
+            "Run %s belongs to Kestra flow %s.%s, not %s.%s: run the command with that flow's file "
+            "(or --kestra-namespace/--flow-id)." % (
+                run_id, execution.get("namespace"), execution.get("flowId"), target.namespace, target.flow_id)
+        )
+    return execution
+
+
+def describe_execution(execution, flow_name):
+    state = execution["state"]
+    return "%s/%s  %-9s started %s  ended %s" % (
+        flow_name, ids.run_id_for(execution["id"]), state["current"],
+        (state.get("startDate") or "-")[:19], (state.get("endDate") or "-")[:19],
+    )
+
+
+def descendants(graph, step):
+    """`step` and every step after it (what `resume --step` runs again)."""
+    seen, todo = [], [step]
+    while todo:
+        name = todo.pop(0)
+        if name not in seen:
+            seen.append(name)
+            todo.extend(graph[name].out_funcs)
+    return seen
+
+
+def resume_execution(client, target, context, origin_run_id, step=None, tags=()):
+    """Start an execution that clones the origin run's finished tasks (all but `step` and after)."""
+    from .started_by import ORIGIN_LABEL, RERUN_LABEL
+
+    origin = execution_of_flow(client, target, origin_run_id)
+    if step is not None and step not in [node.name for node in context.graph]:
+        raise KestraError("Flow %s has no step %r to resume from." % (context.flow_name, step))
+    inputs = {name: _input_field(value) for name, value in (origin.get("inputs") or {}).items()
+              if value is not None}
+    extra = {ORIGIN_LABEL: origin_run_id}
+    if step is not None:
+        extra[RERUN_LABEL] = ",".join(descendants(context.graph, step))
+    return start_execution(client, target, context.flow_name, inputs, tags, extra_labels=extra)
+
+
+def restart_execution(client, target, run_id, settle=60):
+    """Kestra's Restart of a failed run: its failed task runs start again, as their next Metaflow
+    attempt of the same run (same run id). Returns once Kestra shows the restart."""
+    execution = execution_of_flow(client, target, run_id)
+    state = execution["state"]["current"]
+    if state not in states.FAILED:
+        raise KestraError("Run %s is %s: Kestra restarts only a failed or killed run. Use `resume "
+                          "--clone-run-id %s --step <step>` to run steps of it again." % (run_id, state, run_id))
+    seen = len(execution["state"].get("histories") or [])
+    client.restart(execution["id"])
+    # Kestra applies the restart through its queues: the execution read back may not show it yet.
+    deadline = time.monotonic() + settle
+    while len(client.execution(execution["id"])["state"].get("histories") or []) <= seen:
+        if time.monotonic() > deadline:
+            raise KestraError("Kestra accepted the restart of run %s but did not start it within %ds."
+                              % (run_id, settle))
+        time.sleep(0.2)
+
+
+def _input_field(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)
+
+
+def send_event(client, name, payload):
+    """POST `payload` to the webhook of every deployed flow that @trigger-s on event `name`.
+
+    Returns the (namespace, flow id) of the flows it reached.
+    """
+    from .kestra_flow import WEBHOOK
+
+    reached = []
+    for flow in client.search_flows():
+        for trigger in flow.get("triggers") or []:
+            if trigger.get("type") == WEBHOOK and trigger.get("key") == name:
+                client.webhook(flow["namespace"], flow["id"], name, payload)
+                reached.append((flow["namespace"], flow["id"]))
+    return reached

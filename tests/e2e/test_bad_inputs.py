@@ -1,0 +1,272 @@
+"""Every bad input we know of, through the real CLI and Deployer API, against the real local Kestra.
+
+Each case must fail with a non-zero exit (or one exception), no traceback, and
+one line naming what was wrong and what to do. The module writes what it saw
+to docs/bad-inputs.md (paths, ports and ids made generic), so the table there
+is always what the tests last observed.
+"""
+
+import http.server
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import kestra_workspace
+from tests.e2e.test_flows_on_kestra import run_on_kestra
+from tests.flow_loading import flow_path
+
+pytestmark = pytest.mark.e2e
+NAMESPACE = "metaflow.tests"
+DOWN = "http://127.0.0.1:9"  # nothing listens on the discard port
+DOC = Path(__file__).resolve().parents[2] / "docs" / "bad-inputs.md"
+
+
+@dataclass
+class Case:
+    what: str
+    args: tuple  # after `python <flow>`; {placeholders} filled by `Places`
+    expect: str  # in the message line
+    flow: str = "linear_flow"
+    env: dict = field(default_factory=dict)
+    code: int = 1
+
+
+K = ("kestra", "--kestra-namespace", NAMESPACE)
+
+CLI_CASES = [
+    Case("--kestra-host that is not a URL", ("kestra", "--kestra-host", "not-a-url", "create"),
+         "is not a Kestra URL: give it as http://host:port"),
+    Case("--kestra-host with another scheme", ("kestra", "--kestra-host", "ftp://example.com", "create"),
+         "is not a Kestra URL"),
+    Case("--kestra-host with no host", ("kestra", "--kestra-host", "http://", "create"), "is not a Kestra URL"),
+    Case("a server that is down", ("kestra", "--kestra-host", DOWN, "create"),
+         "Cannot reach Kestra at %s. Is the server running?" % DOWN),
+    Case("a server that is not Kestra (404, no JSON)", ("kestra", "--kestra-host", "{not_kestra}", "status",
+                                                        "--run-id", "kestra-nope"), "and not as Kestra does"),
+    Case("no server given and no local one running", ("kestra", "create"),
+         "No Kestra server given and no local one is running", env={"METAFLOW_KESTRA_HOST": None,
+                                                                      "METAFLOW_KESTRA_HOME": "{tmp}/home"}),
+    Case("a wrong password", K + ("list-runs",), "rejected the credentials (HTTP 401)",
+         env={"METAFLOW_KESTRA_PASSWORD": "wrong"}),
+    Case("a token the server does not know", K + ("list-runs",), "rejected the credentials (HTTP 401)",
+         env={"METAFLOW_KESTRA_USER": None, "METAFLOW_KESTRA_PASSWORD": None, "METAFLOW_KESTRA_TOKEN": "bad"}),
+    Case("status of a run Kestra does not know", K + ("status", "--run-id", "kestra-nope"),
+         "Kestra has no execution nope"),
+    Case("terminate of a run Kestra does not know", K + ("terminate", "--run-id", "kestra-nope"),
+         "Kestra has no execution nope"),
+    Case("logs of a run Kestra does not know", K + ("logs", "--run-id", "kestra-nope"),
+         "Kestra has no execution nope"),
+    Case("a run id that is not a Kestra run's", K + ("status", "--run-id", "1234"),
+         "1234 is not a run started by Kestra"),
+    Case("a run of another flow", K + ("status", "--run-id", "{linear_run}"), "belongs to Kestra flow",
+         flow="split_flow"),
+    Case("trigger of a flow never deployed", K + ("--flow-id", "never-deployed", "trigger"),
+         "Kestra has no flow never-deployed in namespace %s. Deploy it first" % NAMESPACE),
+    Case("delete of a flow never deployed", K + ("--flow-id", "never-deployed", "delete"),
+         "Kestra has no flow never-deployed"),
+    Case("resume of a run Kestra does not know", K + ("resume", "--clone-run-id", "kestra-nope"),
+         "Kestra has no execution nope"),
+    Case("resume from a step the flow lacks", K + ("resume", "--clone-run-id", "{linear_run}", "--step", "nope"),
+         "has no step 'nope' to resume from"),
+    Case("restart of a run that succeeded", K + ("restart", "--run-id", "{linear_run}"),
+         "Kestra restarts only a failed or killed run"),
+    Case("a parameter value of the wrong type", K + ("trigger", "--count", "many", "--needed", "x"),
+         "Invalid value for '--count'", flow="params_flow", code=2),
+    Case("a required parameter left out", K + ("--flow-id", "paramsflow", "trigger"),
+         "Missing option '--needed'", flow="params_flow", code=2),
+    Case("--payload that is not JSON", K + ("send-event", "go", "--payload", "{{nope"), "--payload is not valid JSON"),
+    Case("an event no deployed flow listens to", K + ("send-event", "nobody-listens-to-this"),
+         "No deployed flow on Kestra listens to event 'nobody-listens-to-this'"),
+    Case("compile to a folder that does not exist", K + ("compile", "{tmp}/no/such/out.yaml"),
+         "Cannot write the Kestra flow to {tmp}/no/such/out.yaml"),
+    Case("--package-file in a folder that does not exist", K + ("compile", "-", "--package-file",
+                                                                "{tmp}/no/such/code.tgz"),
+         "Cannot write the code package to {tmp}/no/such/code.tgz"),
+    Case("--run-id-file in a folder that does not exist", K + ("run", "--run-id-file", "{tmp}/no/such/id"),
+         "Invalid value for '--run-id-file': folder {tmp}/no/such does not exist", code=2),
+    Case("--workflow-timeout below 1", K + ("create", "--workflow-timeout", "-5"),
+         "Invalid value for '--workflow-timeout': must be 1 or more, not -5", code=2),
+    Case("--max-workers below 1", K + ("create", "--max-workers", "0"),
+         "Invalid value for '--max-workers': must be 1 or more, not 0", code=2),
+    Case("--wait-timeout below 1", K + ("trigger", "--wait-timeout", "0"),
+         "Invalid value for '--wait-timeout': must be 1 or more, not 0", code=2),
+    Case("a task runner that does not exist", K + ("create", "--task-runner", "podman"),
+         "Invalid value for '--task-runner'", code=2),
+    Case("the Docker task runner with the local datastore", K + ("create", "--task-runner", "docker", "--image",
+                                                                 "python:3.11"), "local datastore"),
+    Case("a flow with @parallel", K + ("create",), "@parallel", flow="parallel_flow"),
+]
+
+
+class _NotKestra(http.server.BaseHTTPRequestHandler):
+    """Some other web server: 404 with an empty body for everything."""
+
+    def _answer(self):
+        self.send_response(404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_GET = do_POST = do_PUT = do_DELETE = _answer
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def not_kestra_url():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NotKestra)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield "http://127.0.0.1:%d" % server.server_address[1]
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def places(tmp_path_factory, kestra_server, not_kestra_url):
+    """What the cases' {placeholders} stand for: a finished run, a folder, the stand-in's URL."""
+    root = tmp_path_factory.mktemp("bad-inputs")
+    workspace = kestra_workspace(root, kestra_server)
+    _, linear_run = run_on_kestra(workspace, "linear_flow")
+    return {"tmp": str(root), "linear_run": linear_run, "not_kestra": not_kestra_url, "server": kestra_server.url}
+
+
+@pytest.fixture(scope="module")
+def seen():
+    """(what, command, exit code, message) of each case, written to docs/bad-inputs.md at the end."""
+    rows = {}
+    yield rows
+    if len(rows) == len(CLI_CASES) + len(DEPLOYER_CASES):
+        _write_doc(rows)
+
+
+def message_line(stderr):
+    """The one line a failing command ends with (its reason)."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+@pytest.mark.parametrize("case", CLI_CASES, ids=[c.what for c in CLI_CASES])
+def test_a_bad_input_to_the_cli_fails_with_one_actionable_line(case, places, kestra_server, seen):
+    workspace = kestra_workspace(places["tmp"], kestra_server)
+    for key, value in case.env.items():
+        if value is None:
+            workspace.env.pop(key, None)
+        else:
+            workspace.env[key] = value.format(**places)
+    args = [arg.format(**places) for arg in case.args]
+    done = workspace.flow_command(case.flow, *args, check=False)
+    line = message_line(done.stderr)
+    assert done.returncode == case.code, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert case.expect.format(**places) in line, done.stderr
+    env = " ".join("%s=%s" % (key, value) if value is not None else "(no %s)" % key for key, value in case.env.items())
+    command = "`%spython %s %s`" % (env + " " if env else "", Path(flow_path(case.flow)).name, " ".join(args))
+    seen[case.what] = (_generic(command, places), done.returncode, _generic(line, places))
+
+
+def _deployer(places, **connection):
+    from metaflow import Deployer
+
+    return Deployer(str(flow_path("linear_flow"))).kestra(kestra_namespace=NAMESPACE, **connection)
+
+
+def _create_on_a_down_server(places, server):
+    _deployer(places, kestra_host=DOWN).create()
+
+
+def _create_with_a_bad_option(places, server):
+    _deployer(places).create(max_workers=0)
+
+
+def _create_with_wrong_credentials(places, server):
+    _deployer(places, kestra_host=server.url, kestra_password="wrong").create()
+
+
+def _trigger_a_deleted_flow(places, server):
+    deployed = _deployer(places, flow_id="deleted-since").create()
+    deployed.delete()
+    deployed.trigger()
+
+
+def _from_deployment_of_an_unknown_flow(places, server):
+    from metaflow_extensions.kestra.plugins.kestra_deployer_objects import KestraDeployedFlow
+
+    KestraDeployedFlow.from_deployment("%s/never-deployed" % NAMESPACE)
+
+
+def _from_deployment_with_wrong_credentials(places, server):
+    from metaflow_extensions.kestra.plugins.kestra_deployer_objects import KestraDeployedFlow
+
+    KestraDeployedFlow.from_deployment("%s/linearflow" % NAMESPACE, kestra_host=server.url,
+                                       kestra_user=server.username, kestra_password="wrong")
+
+
+def _wait_for_completion_when_the_server_is_down(places, server):
+    from metaflow_extensions.kestra.plugins.kestra_deployer_objects import KestraDeployedFlow
+
+    run = KestraDeployedFlow.get_triggered_run("%s/linearflow" % NAMESPACE, places["linear_run"])
+    run.deployer._deployer_kwargs["kestra_host"] = DOWN  # the server goes away while we wait
+    run.wait_for_completion(check_interval=0.1, timeout=5)
+
+
+DEPLOYER_CASES = [
+    ("Deployer create() on a server that is down", 'Deployer(f).kestra(kestra_host="%s").create()' % DOWN,
+     _create_on_a_down_server, "Cannot reach Kestra at %s" % DOWN),
+    ("Deployer create() with an option out of range", "Deployer(f).kestra().create(max_workers=0)",
+     _create_with_a_bad_option, "Invalid value for '--max-workers': must be 1 or more, not 0"),
+    ("Deployer create() with wrong credentials", 'Deployer(f).kestra(kestra_password="wrong").create()',
+     _create_with_wrong_credentials, "rejected the credentials (HTTP 401)"),
+    ("Deployer trigger() of a flow deleted since", "deployed.delete(); deployed.trigger()",
+     _trigger_a_deleted_flow, "Kestra has no flow deleted-since"),
+    ("from_deployment() of a flow never deployed", 'KestraDeployedFlow.from_deployment("%s/never-deployed")'
+     % NAMESPACE, _from_deployment_of_an_unknown_flow, "Kestra has no flow never-deployed in namespace %s" % NAMESPACE),
+    ("from_deployment() with wrong credentials", 'KestraDeployedFlow.from_deployment(name, kestra_password="wrong")',
+     _from_deployment_with_wrong_credentials, "rejected the credentials (HTTP 401)"),
+    ("wait_for_completion() when the server is down", "triggered.wait_for_completion()  # the server went away",
+     _wait_for_completion_when_the_server_is_down, "Cannot reach Kestra at %s" % DOWN),
+]
+
+
+@pytest.mark.parametrize("what,code,action,expect", DEPLOYER_CASES, ids=[c[0] for c in DEPLOYER_CASES])
+def test_a_bad_input_to_the_deployer_api_raises_one_line(what, code, action, expect, places, kestra_server, seen,
+                                                         monkeypatch, tmp_path):
+    workspace = kestra_workspace(tmp_path, kestra_server)
+    for key, value in workspace.env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(Exception) as raised:
+        action(places, kestra_server)
+    message = str(raised.value)
+    assert "\n" not in message and "Traceback" not in message, message
+    assert expect in message, message
+    seen[what] = ("`%s`" % code, type(raised.value).__name__, _generic(message, places))
+
+
+def _generic(text, places):
+    """The text with this run's folders, ports and ids made generic, so the doc is stable."""
+    text = text.replace(str(DOC.parents[1]) + "/", "")
+    text = text.replace(places["tmp"], "<tmp>").replace(places["server"], "http://127.0.0.1:<port>")
+    text = text.replace(places["not_kestra"], "http://127.0.0.1:<other port>")
+    text = text.replace(places["linear_run"], "kestra-<id>")
+    return text
+
+
+def _write_doc(rows):
+    lines = [
+        "# Bad inputs and what they answer",
+        "",
+        "Written by `tests/e2e/test_bad_inputs.py` on the real local Kestra (each run of it writes this"
+        " page anew): every bad input it tries, the exit code (or the exception the Deployer API raises)"
+        " and the one line the user sees. Folders, ports and ids are made generic.",
+        "",
+        "| bad input | command | exit code / exception | message |",
+        "|---|---|---|---|",
+    ]
+    for what, (command, code, message) in rows.items():
+        lines.append("| %s | %s | %s | %s |" % (what, _cell(command), code, _cell(message)))
+    DOC.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _cell(text):
+    return text.replace("|", "\\|")
