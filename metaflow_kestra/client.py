@@ -12,6 +12,8 @@ from . import states
 from .errors import KestraError
 
 DEFAULT_TIMEOUT = 30
+SUPPORTED_MAJOR_VERSIONS = (1, 2)
+_UNASKED = object()
 
 
 class KestraApiError(KestraError):
@@ -35,6 +37,7 @@ class KestraClient:
         self.connection = connection
         self.timeout = timeout
         self.session = requests.Session()
+        self._version = _UNASKED
         if connection.token:
             self.session.headers["Authorization"] = "Bearer %s" % connection.token
         elif connection.auth:
@@ -47,11 +50,52 @@ class KestraClient:
         headers = {"Content-Type": "application/x-yaml"}
         path = "flows/%s/%s" % (namespace, flow_id)
         response = self._request("PUT", path, data=flow_yaml.encode("utf-8"),
-                                 headers=headers, allow=(404,))
+                                 headers=headers, allow=(404, 422))
         if response.status_code == 404:
             response = self._request("POST", "flows", data=flow_yaml.encode("utf-8"),
-                                     headers=headers)
+                                     headers=headers, allow=(422,))
+        if response.status_code == 422:
+            raise KestraApiError(self._refused_flow(namespace, flow_id, response), response)
         return response.json()
+
+    def _refused_flow(self, namespace, flow_id, response):
+        """One line for a flow Kestra refuses (HTTP 422): a task type it has no plugin for, or its reason."""
+        import re
+
+        text = _error_text(response)
+        unknown = re.search(r"No plugin registered for the defined type: '([^']+)'|Invalid type: (\S+)", text)
+        if unknown:
+            task_type = unknown.group(1) or unknown.group(2)
+            return ("Kestra at %s (version %s) has no plugin for task type %s, which flow %s.%s uses. Install "
+                    "the plugin that provides it on the server (the local server `metaflow-kestra server start` "
+                    "has every type metaflow-kestra emits), or point --kestra-host at a Kestra that has it."
+                    % (self.connection.url, self.server_version() or "unknown", task_type, namespace, flow_id))
+        return "Kestra refused flow %s.%s (HTTP 422): %s" % (namespace, flow_id, text.splitlines()[0][:400])
+
+    # -- the server ------------------------------------------------------
+
+    def server_version(self):
+        """The Kestra version the server reports (`/api/v1/configs`), or None if it does not say."""
+        if self._version is _UNASKED:
+            response = self._request("GET", "configs", url=self.connection.url + "/api/v1/configs",
+                                     allow=(401, 403, 404))
+            try:
+                body = response.json() if response.ok else {}
+            except ValueError:
+                body = {}
+            self._version = body.get("version") if isinstance(body, dict) else None
+        return self._version
+
+    def check_supported(self):
+        """Refuse, in one line, a server of a Kestra version this package cannot drive."""
+        version = self.server_version()
+        if version is None:
+            return
+        major = version.split(".", 1)[0]
+        if not major.isdigit() or int(major) not in SUPPORTED_MAJOR_VERSIONS:
+            raise KestraError(
+                "Kestra at %s runs version %s; metaflow-kestra works with Kestra 1.x (1.3 LTS) and 2.x. "
+                "Upgrade the server, or point --kestra-host at one of those versions." % (self.connection.url, version))
 
     def delete_flow(self, namespace, flow_id):
         self._request("DELETE", "flows/%s/%s" % (namespace, flow_id), not_found=_flow_not_found(namespace, flow_id))
@@ -152,8 +196,8 @@ class KestraClient:
     def _url(self, path):
         return "%s/api/v1/%s/%s" % (self.connection.url, self.connection.tenant, path)
 
-    def _request(self, method, path, allow=(), not_found=None, **kwargs):
-        url = self._url(path)
+    def _request(self, method, path, allow=(), not_found=None, url=None, **kwargs):
+        url = url or self._url(path)
         try:
             response = self.session.request(method, url, timeout=self.timeout, **kwargs)
         except requests.ConnectionError:

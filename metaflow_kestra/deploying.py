@@ -195,5 +195,6 @@ def write_file(path, data, what):
 
 def deploy(client, text, package, target):
     """Upload the code package (a namespace file), then create or update the Kestra flow."""
+    client.check_supported()
     client.upload_namespace_file(target.namespace, package.namespace_path(target.flow_id), package.blob)
     client.deploy_flow(text, target.namespace, target.flow_id)

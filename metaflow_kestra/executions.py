@@ -51,6 +51,7 @@ def start_execution(client, target, flow_name, inputs, tags=(), extra_labels=Non
     execution that is not terminated (HTTP 400). The run id needs no label:
     it is `kestra-<execution id>`.
     """
+    client.check_supported()
     # Kestra starts executions of a deleted flow's last revision too: check first.
     client.flow(target.namespace, target.flow_id)
     labels = run_labels(flow_name, tags)
@@ -143,9 +144,10 @@ def restart_execution(client, target, run_id, settle=60):
     attempt of the same run (same run id). Returns once Kestra shows the restart."""
     execution = execution_of_flow(client, target, run_id)
     state = execution["state"]["current"]
-    if state not in states.FAILED:
-        raise KestraError("Run %s is %s: Kestra restarts only a failed or killed run. Use `resume "
-                          "--clone-run-id %s --step <step>` to run steps of it again." % (run_id, state, run_id))
+    if state != "FAILED":
+        raise KestraError("Run %s is %s: Kestra restarts only a failed run. Use `resume --clone-run-id %s` "
+                          "(with --step <step> to run finished steps again) for a new run that reuses what "
+                          "finished." % (run_id, state, run_id))
     seen = len(execution["state"].get("histories") or [])
     client.restart(execution["id"])
     # Kestra applies the restart through its queues: the execution read back may not show it yet.

@@ -45,6 +45,8 @@ CLI_CASES = [
          "Cannot reach Kestra at %s. Is the server running?" % DOWN),
     Case("a server that is not Kestra (404, no JSON)", ("kestra", "--kestra-host", "{not_kestra}", "status",
                                                         "--run-id", "kestra-nope"), "and not as Kestra does"),
+    Case("a server of a Kestra version we do not support", ("kestra", "--kestra-host", "{old_kestra}", "create"),
+         "runs version 0.22.4; metaflow-kestra works with Kestra 1.x (1.3 LTS) and 2.x"),
     Case("no server given and no local one running", ("kestra", "create"),
          "No Kestra server given and no local one is running", env={"METAFLOW_KESTRA_HOST": None,
                                                                       "METAFLOW_KESTRA_HOME": "{tmp}/home"}),
@@ -71,7 +73,7 @@ CLI_CASES = [
     Case("resume from a step the flow lacks", K + ("resume", "--clone-run-id", "{linear_run}", "--step", "nope"),
          "has no step 'nope' to resume from"),
     Case("restart of a run that succeeded", K + ("restart", "--run-id", "{linear_run}"),
-         "Kestra restarts only a failed or killed run"),
+         "Kestra restarts only a failed run"),
     Case("a parameter value of the wrong type", K + ("trigger", "--count", "many", "--needed", "x"),
          "Invalid value for '--count'", flow="params_flow", code=2),
     Case("a required parameter left out", K + ("--flow-id", "paramsflow", "trigger"),
@@ -97,6 +99,7 @@ CLI_CASES = [
     Case("the Docker task runner with the local datastore", K + ("create", "--task-runner", "docker", "--image",
                                                                  "python:3.11"), "local datastore"),
     Case("a flow with @parallel", K + ("create",), "@parallel", flow="parallel_flow"),
+    Case("a flow with a loop", K + ("create",), "There is a loop in your flow: a->b->a", flow="looping_flow"),
 ]
 
 
@@ -114,21 +117,42 @@ class _NotKestra(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def not_kestra_url():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NotKestra)
+class _OldKestra(_NotKestra):
+    """What Kestra 0.22 answers for its version (Maven Central serves no 0.x engine to run here)."""
+
+    def do_GET(self):
+        if self.path != "/api/v1/configs":
+            return self._answer()
+        body = b'{"version": "0.22.4", "edition": "OSS"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _serve(handler):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield "http://127.0.0.1:%d" % server.server_address[1]
-    server.shutdown()
+    return server, "http://127.0.0.1:%d" % server.server_address[1]
 
 
 @pytest.fixture(scope="module")
-def places(tmp_path_factory, kestra_server, not_kestra_url):
-    """What the cases' {placeholders} stand for: a finished run, a folder, the stand-in's URL."""
+def stand_ins():
+    """{not_kestra, old_kestra}: URLs of HTTP servers that are not (a supported) Kestra."""
+    servers = {name: _serve(handler) for name, handler in (("not_kestra", _NotKestra), ("old_kestra", _OldKestra))}
+    yield {name: url for name, (_, url) in servers.items()}
+    for server, _ in servers.values():
+        server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def places(tmp_path_factory, kestra_server, stand_ins):
+    """What the cases' {placeholders} stand for: a finished run, a folder, the stand-ins' URLs."""
     root = tmp_path_factory.mktemp("bad-inputs")
     workspace = kestra_workspace(root, kestra_server)
     _, linear_run = run_on_kestra(workspace, "linear_flow")
-    return {"tmp": str(root), "linear_run": linear_run, "not_kestra": not_kestra_url, "server": kestra_server.url}
+    return dict(stand_ins, tmp=str(root), linear_run=linear_run, server=kestra_server.url)
 
 
 @pytest.fixture(scope="module")
@@ -210,6 +234,15 @@ def _wait_for_completion_when_the_server_is_down(places, server):
     run.wait_for_completion(check_interval=0.1, timeout=5)
 
 
+def _deploy_a_task_type_the_server_lacks(places, server):
+    from metaflow_kestra.client import KestraClient
+    from metaflow_kestra.connection import Connection
+
+    client = KestraClient(Connection(server.url, server.username, server.password))
+    client.deploy_flow("id: lacking\nnamespace: %s\ntasks:\n- id: a\n  type: io.kestra.plugin.nope.Task\n"
+                       % NAMESPACE, NAMESPACE, "lacking")
+
+
 DEPLOYER_CASES = [
     ("Deployer create() on a server that is down", 'Deployer(f).kestra(kestra_host="%s").create()' % DOWN,
      _create_on_a_down_server, "Cannot reach Kestra at %s" % DOWN),
@@ -223,6 +256,9 @@ DEPLOYER_CASES = [
      % NAMESPACE, _from_deployment_of_an_unknown_flow, "Kestra has no flow never-deployed in namespace %s" % NAMESPACE),
     ("from_deployment() with wrong credentials", 'KestraDeployedFlow.from_deployment(name, kestra_password="wrong")',
      _from_deployment_with_wrong_credentials, "rejected the credentials (HTTP 401)"),
+    ("a task type the server has no plugin for", "client.deploy_flow(<a flow with type io.kestra.plugin.nope.Task>)",
+     _deploy_a_task_type_the_server_lacks, "has no plugin for task type io.kestra.plugin.nope.Task, which flow "
+     "%s.lacking uses" % NAMESPACE),
     ("wait_for_completion() when the server is down", "triggered.wait_for_completion()  # the server went away",
      _wait_for_completion_when_the_server_is_down, "Cannot reach Kestra at %s" % DOWN),
 ]
@@ -248,6 +284,7 @@ def _generic(text, places):
     text = text.replace(str(DOC.parents[1]) + "/", "")
     text = text.replace(places["tmp"], "<tmp>").replace(places["server"], "http://127.0.0.1:<port>")
     text = text.replace(places["not_kestra"], "http://127.0.0.1:<other port>")
+    text = text.replace(places["old_kestra"], "http://127.0.0.1:<old Kestra's port>")
     text = text.replace(places["linear_run"], "kestra-<id>")
     return text
 
@@ -260,7 +297,7 @@ def _write_doc(rows):
         " page anew): every bad input it tries, the exit code (or the exception the Deployer API raises)"
         " and the one line the user sees. Folders, ports and ids are made generic.",
         "",
-        "| bad input | command | exit code / exception | message |",
+        "| bad input | command or Python call | exit code / exception | message |",
         "|---|---|---|---|",
     ]
     for what, (command, code, message) in rows.items():
