@@ -33,9 +33,10 @@ def cli():
 def kestra(obj, kestra_host, kestra_user, kestra_password, kestra_token, kestra_tenant,
            kestra_namespace, flow_id):
     from metaflow_kestra.deploying import Target
+    from metaflow_kestra.graph_checks import run_checks
 
     # Metaflow's own graph checks first, as every scheduler integration does.
-    obj.check(obj.graph, obj.flow, obj.environment, pylint=obj.pylint)
+    run_checks(obj)
     obj.kestra_connection = dict(
         host=kestra_host, username=kestra_user, password=kestra_password,
         token=kestra_token, tenant=kestra_tenant,
