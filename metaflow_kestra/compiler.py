@@ -243,7 +243,7 @@ class _Builder:
         timeouts = [t for t in (step_timeout, self.workflow_timeout) if t]
         return k.ScriptTask(
             id=step,
-            description=(self.graph[step].doc or "").strip() or None,
+            description=_cleaned(self.graph[step].doc),
             env=env,
             commands=["%s %s" % (self.options.python, TASK_COMMAND)],
             retry=_retry(settings),
@@ -293,8 +293,14 @@ def _reads_sibling_outputs(seq):
 
 
 def _docstring(obj):
-    doc = getattr(obj, "__doc__", None) if obj is not None else None
-    return doc.strip() if doc and doc.strip() else None
+    return _cleaned(getattr(obj, "__doc__", None) if obj is not None else None)
+
+
+def _cleaned(doc):
+    """A docstring as its author reads it: indentation of the source removed (None if empty)."""
+    import inspect
+
+    return inspect.cleandoc(doc) if doc and doc.strip() else None
 
 
 def _check_ids(flow_name, flow_id, options, graph):

@@ -180,3 +180,10 @@ def test_inputs_reach_the_start_task_as_a_file_not_the_environment():
     assert start.input_files == {"metaflow-kestra-inputs.b64": "{{ inputs | toJson | base64encode }}"}
     assert "METAFLOW_KESTRA_INPUTS" not in start.env
     assert start.to_dict()["inputFiles"] == start.input_files
+
+
+def test_docstrings_become_descriptions_without_the_source_indentation():
+    kestra = compiled("killable_flow").to_dict()
+    assert kestra["description"] == (
+        "Its middle step writes its process id and waits, so a test can SIGKILL it mid-step.\n\n"
+        "Once the test has written `killed` in the folder, the step finishes at once.")
