@@ -80,6 +80,12 @@ def local_server_config(settings):
                     "open-urls": ["/api/v1/main/executions/webhook/"],
                 },
                 "service": {"purge": {"initial-delay": "PT1H", "fixed-delay": "PT1H", "retention": "P30D"}},
+                # A server that died (killed, machine lost) leaves its running task runs behind.
+                # Kestra resubmits them once the dead worker has missed heartbeats for `timeout`
+                # and then `termination-grace-period` has passed (defaults 45 s and 5 min): for
+                # one local server, a run resumes about a minute after the server starts again.
+                "termination-grace-period": "30s",
+                "liveness": {"timeout": "20s"},
             },
             "plugins": {
                 "defaults": [
