@@ -30,7 +30,10 @@ SCRIPT_TASK_TYPES = (
 def local_server_config(settings):
     """The configuration mapping for `settings` (see `settings.ServerSettings`)."""
     state = settings.state_dir
-    h2_url = "jdbc:h2:file:%s;DB_CLOSE_DELAY=-1;DB_CLOSE_ON_EXIT=FALSE" % (
+    # LOCK_TIMEOUT: an execution of a 1,000-way foreach is one multi-megabyte row that the
+    # executor rewrites under a row lock; with H2's default (10 s) a waiting queue poller gave
+    # up, and Kestra takes a failed poll as fatal and shuts the whole engine down.
+    h2_url = "jdbc:h2:file:%s;DB_CLOSE_DELAY=-1;DB_CLOSE_ON_EXIT=FALSE;LOCK_TIMEOUT=300000" % (
         state / "data" / "database"
     )
     return {

@@ -21,6 +21,7 @@ import java.util.Map;
  */
 public final class LocalKestra {
     private static final Logger log = LoggerFactory.getLogger(LocalKestra.class);
+    private static volatile boolean stopping;
 
     private LocalKestra() {
     }
@@ -53,6 +54,7 @@ public final class LocalKestra {
         ApiServer api = new ApiServer(context, options);
         HealthServer health = new HealthServer(options, context);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stopping = true;
             log.info("Stopping the local Kestra");
             health.stop();
             api.stop();
@@ -66,5 +68,29 @@ public final class LocalKestra {
         log.info("Local Kestra {} ready in {} ms: API http://{}:{}/api/v1/, health http://{}:{}/health",
             options.kestraVersion(), (System.nanoTime() - began) / 1_000_000,
             options.host(), options.port(), options.host(), options.managementPort());
+        exitWhenTheEngineStops(context);
+    }
+
+    /**
+     * Kestra shuts its context down by itself on some fatal errors (a queue it cannot poll). The
+     * API would then answer every call with HTTP 500: exit instead, so `server status` says the
+     * server is down and `server start` starts it again (the runs it held then resume).
+     */
+    private static void exitWhenTheEngineStops(ApplicationContext context) {
+        Thread watcher = new Thread(() -> {
+            while (context.isRunning()) {
+                try {
+                    Thread.sleep(1000);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+            if (!stopping) {
+                log.error("Kestra's engine shut itself down (the reason is logged above): the local server exits");
+                System.exit(70);
+            }
+        }, "engine-watcher");
+        watcher.setDaemon(true);
+        watcher.start();
     }
 }
