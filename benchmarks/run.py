@@ -111,6 +111,21 @@ def start_server():
     return server, state, KestraClient(Connection(state.url, state.username, state.password), timeout=120)
 
 
+def warm_up(client):
+    """One untimed run on the server first: a JVM just started is slower until its code is compiled."""
+    from benchmarks.systems import Ours
+    from tests.flow_runs import FlowWorkspace
+
+    with tempfile.TemporaryDirectory(prefix="bench-warm-") as tmp:
+        workspace = FlowWorkspace(tmp)
+        workspace.env.update(METAFLOW_KESTRA_HOST=client.connection.url,
+                             METAFLOW_KESTRA_USER=client.connection.username,
+                             METAFLOW_KESTRA_PASSWORD=client.connection.password)
+        flow_name, path = flows.write(tmp, flows.foreach_flow(20))
+        print("  warming the server up (untimed) ...", file=sys.stderr, flush=True)
+        Ours(workspace, client).run(flow_name, path)
+
+
 def measure(workload, systems, repeat, client, pid, wrong_before):
     """Rows (one per system) for `workload`, each run `repeat` times.
 
@@ -293,6 +308,7 @@ def main():
     from benchmarks.systems import Alternative, LocalRun, Ours
 
     server, state, client = start_server()
+    warm_up(client)
     systems = [(LOCAL, lambda ws, c: LocalRun(ws)), (OURS, Ours)]
     if not args.no_alternative:
         systems.append((ALT, Alternative))
@@ -334,7 +350,8 @@ Command: `{command}` ({date}).
 
 Machine: {machine}.
 
-Server: {server}, started by the benchmark; all three systems run on it in the same run.
+Server: {server}, started by the benchmark and warmed up by one untimed run; all three systems
+run on it in the same run.
 
 ## Results
 
