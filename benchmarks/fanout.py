@@ -1,5 +1,9 @@
 """How Kestra's engine scales a fan-out: one in-flow ForEach, or a subflow execution per item.
 
+Three shapes: an in-flow ForEach; a ForEach whose every iteration starts the
+child flow (Subflow); and ForEachItem, which starts one child execution per
+line of a file and keeps only counters in the parent.
+
     python benchmarks/fanout.py [--widths 100 1000] [--concurrency 16]
 
 The tasks are trivial (`true` on the Process runner), so the figures are the
@@ -50,6 +54,21 @@ def per_item_subflow(width, concurrency):
               "inputs": {"value": "{{ taskrun.value }}"}, "wait": True, "transmitFailed": True}]}]}
 
 
+def for_each_item(width, concurrency):
+    """A task writes `width` lines; ForEachItem starts the child flow once per line."""
+    return {"id": "foreachitem%d" % width, "namespace": NAMESPACE, "tasks": [
+        {"id": "make", "type": SHELL, "outputFiles": ["items.txt"],
+         "commands": ["seq 0 %d > items.txt" % (width - 1)]},
+        {"id": "each", "type": "io.kestra.plugin.core.flow.ForEachItem",
+         "items": "{{ outputs.make.outputFiles['items.txt'] }}", "batch": {"rows": 1},
+         "namespace": NAMESPACE, "flowId": "child", "inputs": {"value": "{{ taskrun.iteration }}"},
+         "wait": True, "transmitFailed": True}]}
+
+
+SHAPES = {"inflow": ("in-flow ForEach", in_flow), "subflow": ("Subflow per item", per_item_subflow),
+          "foreachitem": ("ForEachItem", for_each_item)}
+
+
 def timed(client, flow, timeout=7200):
     client.deploy_flow(yaml.safe_dump(flow, sort_keys=False), NAMESPACE, flow["id"])
     started = time.perf_counter()
@@ -62,12 +81,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--widths", type=int, nargs="*", default=[100, 1000])
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--shapes", nargs="*", choices=sorted(SHAPES), default=sorted(SHAPES))
     args = parser.parse_args()
     _, _, client = start_server()
     client.deploy_flow(yaml.safe_dump(child(), sort_keys=False), NAMESPACE, "child")
     lines = ["| items | shape | wall (s) | execution (s) | per item (s) | state |", "|---|---|---|---|---|---|"]
     for width in args.widths:
-        for label, make in (("in-flow ForEach", in_flow), ("Subflow per item", per_item_subflow)):
+        for label, make in (SHAPES[name] for name in args.shapes):
             wall, execution = timed(client, make(width, args.concurrency))
             lines.append("| %d | %s | %.1f | %.1f | %.3f | %s |" % (
                 width, label, wall, execution_seconds(execution), wall / width, execution["state"]["current"]))

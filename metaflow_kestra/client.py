@@ -161,6 +161,14 @@ class KestraClient:
             params.append(("filters[state][IN]", ",".join(states)))
         return self._request("GET", "executions/search", params=params).json().get("results", [])
 
+    def child_executions(self, execution_id, states=(), size=1000):
+        """Executions that `execution_id` started (ForEachItem, Subflow), oldest first."""
+        params = [("filters[triggerExecutionId][EQUALS]", execution_id), ("size", size), ("page", 1),
+                  ("sort", "state.startDate:asc")]
+        if states:
+            params.append(("filters[state][IN]", ",".join(states)))
+        return self._request("GET", "executions/search", params=params).json().get("results", [])
+
     def kill(self, execution_id):
         self._request("DELETE", "executions/%s/kill" % execution_id,
                       not_found=_execution_not_found(execution_id))

@@ -4,7 +4,9 @@ Recursive over the structure tree, so every nesting compiles the same way:
 
     Step / Loop  -> a script task named after the step (a loop runs its iterations inside)
     Parallel     -> `Parallel`, one entry per branch (a `Sequential` when a branch has several tasks)
-    ForEach      -> `ForEach` over the foreach step's reported items, `concurrencyLimit` = max workers
+    ForEach      -> `ForEach` over the foreach step's reported items, `concurrencyLimit` = max workers;
+                    with `foreach="subflows"`, a `ForEachItem` that starts a child flow (the
+                    foreach body, compiled the same way) once per item
     Switch       -> `Switch` on the step the switch step reports it chose
 
 Kestra keys a task's outputs inside a ForEach by the iteration values of its
@@ -13,6 +15,11 @@ from a direct child of a ForEach. So inside a ForEach, a branch that holds a
 ForEach or Switch is wrapped in a single-item ForEach (item "branch") instead
 of a `Sequential`: its tasks become direct children, and the runtime ignores
 that non-numeric item when it derives the index path.
+
+A child flow's tasks learn from its inputs what a task of the parent reads
+from Kestra: the root execution (the run id), the index path so far and the
+item. No task run of a body lives in the parent execution, so a foreach of
+thousands of items keeps every execution small (`benchmarks/fanout.py`).
 """
 
 import re
@@ -24,13 +31,15 @@ from .decorators import CARDS_DIR, SECRET_ENV_PREFIX, FlowTriggers, iso_duration
 from .errors import KestraError
 from .parameters import kestra_inputs
 from .runtime import (
-    ENV_DEPLOYMENT, ENV_EXECUTION_ID, ENV_EXECUTION_START, ENV_LABELS, ENV_PARENTS, ENV_STEP, ENV_VALUE,
-    INPUTS_FILE, TRIGGER_FILE,
+    ENV_DEPLOYMENT, ENV_EXECUTION_ID, ENV_EXECUTION_START, ENV_ITEM, ENV_ITEMS_FILE, ENV_LABELS, ENV_PARENTS,
+    ENV_PATH, ENV_STEP, ENV_VALUE, INPUTS_FILE, ITEMS_FILE, TRIGGER_FILE,
 )
 from .structure import ForEach, Loop, Parallel, Step, Switch, UnsupportedFlow, build_structure
 from .task_spec import task_specs
 
 BRANCH_ITEM = "branch"
+FLOW_LABEL = "metaflow-flow"
+BODY_LABEL = "metaflow-foreach-body"  # on a child flow: the parent flow id and the foreach step
 DEPLOYMENT_VARIABLE = "metaflow_deployment"
 TASK_COMMAND = "-m metaflow_kestra.task"
 RESERVED_FLOW_IDS = frozenset(
@@ -40,6 +49,14 @@ RESERVED_FLOW_IDS = frozenset(
 _KESTRA_ID = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]*$")
 _FLOW_ID = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._-]{0,99}$")
 _NAMESPACE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+FOREACH_MODES = ("inline", "subflows")
+# The inputs of a foreach body's child flow: what its tasks would read from the root execution.
+CHILD_EXECUTION = "metaflow_execution"
+CHILD_STARTED = "metaflow_execution_start"
+CHILD_TRIGGER = "metaflow_trigger"
+CHILD_PATH = "metaflow_index_path"
+CHILD_ITEM = "metaflow_item"
 
 # Seconds Kestra lets a step run past its @timeout, for Metaflow to record the timeout.
 TIMEOUT_GRACE_SECONDS = 60
@@ -53,6 +70,7 @@ class CompileOptions:
     python: str = "python"  # the worker's interpreter (with Metaflow and this package)
     task_runner: str = "process"  # or "docker"
     image: str = ""  # default container image for the docker task runner
+    foreach: str = "inline"  # or "subflows": each foreach item runs as a child execution
 
 
 def default_flow_id(flow_name, project_branch=None):
@@ -73,20 +91,26 @@ def compile_flow(flow, graph, deployment, options, triggers=None):
         for name, spec in task_specs(graph, tree).items()
     }
     triggers = triggers or FlowTriggers()
-    builder = _Builder(graph, specs, settings, deployment, options, triggers)
+    builder = _Builder(graph, specs, settings, deployment, options, triggers, flow_id)
     tasks = builder.sequence(tree, _Place())
     return k.KestraFlow(
         id=flow_id,
         namespace=options.namespace,
         description=_docstring(flow) or "Metaflow flow %s" % flow_name,
-        labels={"metaflow-flow": flow_name},
+        labels={FLOW_LABEL: flow_name},
         inputs=kestra_inputs(flow, flow_name),
         variables={DEPLOYMENT_VARIABLE: deployment.to_json()},
         plugin_defaults=k.share_plugin_defaults(tasks),
         tasks=tasks,
         triggers=kestra_triggers(triggers, options.namespace),
         notes=[note for name in settings for note in settings[name].notes],
+        children=builder.children,
     )
+
+
+def child_flow_id(parent_flow_id, split_step):
+    """The Kestra flow id of the child flow that runs the body of foreach `split_step`."""
+    return "%s.%s" % (parent_flow_id, split_step)
 
 
 def kestra_triggers(triggers, namespace):
@@ -123,9 +147,24 @@ class _Place:
     direct: bool = False
 
 
+@dataclass(frozen=True)
+class _Scope:
+    """Whose execution a task runs in: the root flow's, or a foreach body's child flow's."""
+
+    flow_id: str
+    child: bool = False
+
+    def root(self, expression, child_input):
+        """An expression for a fact of the root execution, read in this flow."""
+        return "{{ inputs.%s }}" % child_input if self.child else expression
+
+
 class _Builder:
-    def __init__(self, graph, specs, settings, deployment, options, triggers):
+    def __init__(self, graph, specs, settings, deployment, options, triggers, flow_id="flow"):
         self.graph = graph
+        self.scope = _Scope(flow_id)
+        self.children = []  # child flows of the root, for foreach bodies (foreach="subflows")
+        self.deployment = deployment
         self.specs = specs
         self.settings = settings
         self.options = options
@@ -150,6 +189,8 @@ class _Builder:
                     id="%s-branches" % item.split,
                     tasks=[self.branch(branch, place) for branch in item.branches],
                 ))
+            elif isinstance(item, ForEach) and self.options.foreach == "subflows":
+                tasks.append(self.foreach_item(item))
             elif isinstance(item, ForEach):
                 body = _Place(in_foreach=True, direct=True)
                 tasks.append(k.ForEachTask(
@@ -170,6 +211,51 @@ class _Builder:
             else:
                 raise TypeError("not a structure block: %r" % (item,))
         return tasks
+
+    def foreach_item(self, item):
+        """A ForEachItem over the split's items file, starting the body's child flow once per item."""
+        parent = self.scope
+        child_id = child_flow_id(parent.flow_id, item.split)
+        place = len(self.children)  # this child before those of foreaches nested in it
+        self.scope = _Scope(child_id, child=True)
+        try:
+            tasks = self.sequence(item.body, _Place())
+        finally:
+            self.scope = parent
+        inputs = {
+            CHILD_EXECUTION: parent.root("{{ execution.id }}", CHILD_EXECUTION),
+            CHILD_PATH: "{{ outputs.%s.vars.index_path }}" % item.split,
+            CHILD_ITEM: "{{ taskrun.iteration }}",
+        }
+        child_inputs = [
+            k.Input(CHILD_EXECUTION, "STRING", True, description="The Kestra execution of the Metaflow run"),
+            k.Input(CHILD_PATH, "STRING", True, description="The foreach indices that lead here (JSON)"),
+            k.Input(CHILD_ITEM, "INT", True, description="The item of foreach step %s" % item.split),
+        ]
+        if self.workflow_timeout:
+            inputs[CHILD_STARTED] = parent.root("{{ execution.startDate }}", CHILD_STARTED)
+            child_inputs.append(k.Input(CHILD_STARTED, "STRING", True, description="When the run started"))
+        if self.reads_trigger:
+            inputs[CHILD_TRIGGER] = parent.root(encoded("(trigger ?? '') | toJson"), CHILD_TRIGGER)
+            child_inputs.append(k.Input(CHILD_TRIGGER, "STRING", True,
+                                        description="What started the run (base64 JSON)"))
+        self.children.insert(place, k.KestraFlow(
+            id=child_id,
+            namespace=self.options.namespace,
+            description="The body of foreach step %s of Metaflow flow %s: one execution per item, "
+                        "started by %s." % (item.split, self.flow_name, parent.flow_id),
+            labels={FLOW_LABEL: self.flow_name, BODY_LABEL: "%s/%s" % (parent.flow_id, item.split)},
+            inputs=child_inputs,
+            variables={DEPLOYMENT_VARIABLE: self.deployment.to_json()},
+            concurrency={"limit": self.options.max_workers, "behavior": "QUEUE"},
+            plugin_defaults=k.share_plugin_defaults(tasks),
+            tasks=tasks,
+        ))
+        return k.ForEachItemTask(
+            id="%s-foreach" % item.split,
+            items="{{ outputs.%s.outputFiles['%s'] }}" % (item.split, ITEMS_FILE),
+            namespace=self.options.namespace, flow_id=child_id, inputs=inputs,
+        )
 
     def branch(self, seq, place):
         """One branch of a Parallel: a single task, or a group that runs in order."""
@@ -214,12 +300,20 @@ class _Builder:
 
     def step_task(self, step, place):
         spec = self.specs[step]
+        scope = self.scope
         env = {
             ENV_DEPLOYMENT: "{{ vars.%s }}" % DEPLOYMENT_VARIABLE,
             ENV_STEP: spec.to_json(),
-            ENV_EXECUTION_ID: "{{ execution.id }}",
+            ENV_EXECUTION_ID: scope.root("{{ execution.id }}", CHILD_EXECUTION),
             ENV_LABELS: encoded("labels | toJson"),
         }
+        if scope.child:
+            env[ENV_PATH] = "{{ inputs.%s }}" % CHILD_PATH
+            env[ENV_ITEM] = "{{ inputs.%s }}" % CHILD_ITEM
+        output_files = []
+        if spec.fans_out and self.options.foreach == "subflows":
+            env[ENV_ITEMS_FILE] = ITEMS_FILE
+            output_files.append(ITEMS_FILE)
         if place.in_foreach:
             env[ENV_PARENTS] = encoded("parents | toJson")
         if place.direct:
@@ -230,9 +324,9 @@ class _Builder:
         if spec.start and self.has_inputs:
             input_files[INPUTS_FILE] = encoded("inputs | toJson")
         if self.reads_trigger:
-            input_files[TRIGGER_FILE] = encoded("(trigger ?? '') | toJson")
+            input_files[TRIGGER_FILE] = scope.root(encoded("(trigger ?? '') | toJson"), CHILD_TRIGGER)
         if self.workflow_timeout:
-            env[ENV_EXECUTION_START] = "{{ execution.startDate }}"
+            env[ENV_EXECUTION_START] = scope.root("{{ execution.startDate }}", CHILD_STARTED)
         settings = self.settings[step]
         env.update(settings.environment)
         for name in settings.secrets:
@@ -248,7 +342,7 @@ class _Builder:
             commands=["%s %s" % (self.options.python, TASK_COMMAND)],
             retry=_retry(settings),
             timeout=iso_duration(min(timeouts)) if timeouts else None,
-            output_files=["%s/*.html" % CARDS_DIR] if settings.cards else [],
+            output_files=output_files + (["%s/*.html" % CARDS_DIR] if settings.cards else []),
             namespace_files=self.code_files,
             input_files=input_files,
             **self.runner(step, settings),
@@ -317,6 +411,15 @@ def _check_ids(flow_name, flow_id, options, graph):
         )
     if options.task_runner not in ("process", "docker"):
         raise KestraError("Flow %s: --task-runner must be process or docker." % flow_name)
+    if options.foreach not in FOREACH_MODES:
+        raise KestraError("Flow %s: --foreach must be one of %s." % (flow_name, ", ".join(FOREACH_MODES)))
+    if options.foreach == "subflows":
+        for node in graph:
+            child_id = child_flow_id(flow_id, node.name)
+            if node.type == "foreach" and not _FLOW_ID.match(child_id):
+                raise KestraError(
+                    "Flow %s, step %s: the child flow id %r of its foreach is over Kestra's 100 characters. "
+                    "Choose a shorter --flow-id." % (flow_name, node.name, child_id))
     if options.max_workers < 1:
         raise KestraError("Flow %s: --max-workers must be at least 1." % flow_name)
     for node in graph:

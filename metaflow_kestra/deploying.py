@@ -153,16 +153,20 @@ class DeployOptions:
     task_runner: str = "process"
     image: str = ""
     worker_python: str = "python"
+    foreach: str = "inline"
 
     def compile_options(self, target):
         return CompileOptions(namespace=target.namespace, flow_id=target.flow_id, max_workers=self.max_workers,
-                              python=self.worker_python, task_runner=self.task_runner, image=self.image or "")
+                              python=self.worker_python, task_runner=self.task_runner, image=self.image or "",
+                              foreach=self.foreach)
 
 
 def compile_to_yaml(context, target, settings=None, echo=None):
     """(YAML text, code package) of the Kestra flow for this Metaflow flow.
 
-    The YAML names the package's namespace file; `deploy` uploads both.
+    The YAML names the package's namespace file; `deploy` uploads both. With
+    `--foreach subflows` it holds the flow, then the child flows of its foreach
+    bodies, one YAML document each.
     """
     settings = settings or DeployOptions()
     options = settings.compile_options(target)
@@ -173,7 +177,10 @@ def compile_to_yaml(context, target, settings=None, echo=None):
     kestra = compile_flow(context.flow, context.graph, deployment, options, triggers)
     for note in kestra.notes:
         (echo or (lambda text: print(text, file=sys.stderr)))("Note: " + note)
-    return yaml_out.dump(kestra.to_dict()), package
+    flows = kestra.with_children()
+    if len(flows) == 1:
+        return yaml_out.dump(kestra.to_dict()), package
+    return yaml_out.dump_all([flow.to_dict() for flow in flows]), package
 
 
 def write_yaml(text, destination):
@@ -194,7 +201,47 @@ def write_file(path, data, what):
 
 
 def deploy(client, text, package, target):
-    """Upload the code package (a namespace file), then create or update the Kestra flow."""
+    """Upload the code package (a namespace file), then create or update the Kestra flow.
+
+    Child flows (foreach bodies) go first, so the flow never starts one that is missing
+    or stale; those of an earlier deployment that this one no longer starts are removed.
+    """
     client.check_supported()
     client.upload_namespace_file(target.namespace, package.namespace_path(target.flow_id), package.blob)
-    client.deploy_flow(text, target.namespace, target.flow_id)
+    documents = yaml_out.documents(text) if "\n---\n" in text else [text]
+    flows = [(yaml_out.flow_id_of(document), document) for document in documents]
+    before = deployed_children(client, target.namespace, target.flow_id)
+    for flow_id, document in reversed(flows):
+        client.deploy_flow(document, target.namespace, flow_id)
+    for stale in sorted(set(before) - {flow_id for flow_id, _ in flows}):
+        client.delete_flow(target.namespace, stale)
+
+
+def deployed_children(client, namespace, flow_id):
+    """Ids of the child flows the deployed flow starts (its ForEachItem tasks), at every depth.
+
+    [] when the flow is not deployed.
+    """
+    from .client import KestraApiError
+    from .kestra_flow import FOR_EACH_ITEM, walk_task_dicts
+
+    try:
+        flow = client.flow(namespace, flow_id)
+    except KestraApiError as error:
+        if error.status_code != 404:
+            raise
+        return []
+    children = []
+    for task in walk_task_dicts(flow.get("tasks") or []):
+        if task.get("type") == FOR_EACH_ITEM and task.get("namespace") == namespace and task.get("flowId"):
+            children.append(task["flowId"])
+            children.extend(deployed_children(client, namespace, task["flowId"]))
+    return children
+
+
+def delete_deployed(client, target):
+    """Remove the flow and the child flows it starts."""
+    children = deployed_children(client, target.namespace, target.flow_id)
+    client.delete_flow(target.namespace, target.flow_id)
+    for child in children:
+        client.delete_flow(target.namespace, child)

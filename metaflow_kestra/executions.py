@@ -71,11 +71,21 @@ def follow(client, execution_id, steps, echo, timeout):
     execution = client.wait(execution_id, timeout=timeout, on_update=ProgressPrinter(steps, echo))
     state = execution["state"]["current"]
     if state != "SUCCESS":
-        for step in failed_steps(execution, set(steps)):
-            echo("--- logs of failed step %s ---" % step)
-            for line in format_logs(client.logs(execution_id, task_id=step))[-40:]:
+        for failed, step in failed_tasks(client, execution, set(steps)):
+            where = "" if failed["id"] == execution_id else " (child execution %s)" % failed["id"]
+            echo("--- logs of failed step %s%s ---" % (step, where))
+            for line in format_logs(client.logs(failed["id"], task_id=step))[-40:]:
                 echo(line)
     return state
+
+
+def failed_tasks(client, execution, steps, limit=3):
+    """(execution, step) of failed steps: in the execution, then in its failed child executions
+    (a foreach body run with `--foreach subflows`), the first `limit` of them at each depth."""
+    found = [(execution, step) for step in failed_steps(execution, steps)]
+    for child in client.child_executions(execution["id"], states=states.FAILED, size=limit):
+        found.extend(failed_tasks(client, client.execution(child["id"]), steps, limit))
+    return found
 
 
 def format_logs(entries):

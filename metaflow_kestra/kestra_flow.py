@@ -15,6 +15,7 @@ DOCKER_RUNNER = "io.kestra.plugin.scripts.runner.docker.Docker"
 PARALLEL = "io.kestra.plugin.core.flow.Parallel"
 SEQUENTIAL = "io.kestra.plugin.core.flow.Sequential"
 FOR_EACH = "io.kestra.plugin.core.flow.ForEach"
+FOR_EACH_ITEM = "io.kestra.plugin.core.flow.ForEachItem"
 SWITCH = "io.kestra.plugin.core.flow.Switch"
 LOG = "io.kestra.plugin.core.log.Log"
 SCHEDULE = "io.kestra.plugin.core.trigger.Schedule"
@@ -108,6 +109,29 @@ class ForEachTask:
 
 
 @dataclass
+class ForEachItemTask:
+    """One child execution of flow `flow_id` per line of the file at `items` (Kestra's ForEachItem).
+
+    The parent keeps counters, not a task run per item, so its size does not grow with the items.
+    """
+
+    id: str
+    items: str
+    namespace: str
+    flow_id: str
+    inputs: Dict[str, str]
+    description: Optional[str] = None
+
+    def to_dict(self):
+        return _without_none([
+            ("id", self.id), ("type", FOR_EACH_ITEM), ("description", self.description),
+            ("items", self.items), ("batch", {"rows": 1}),
+            ("namespace", self.namespace), ("flowId", self.flow_id), ("inputs", dict(self.inputs)),
+            ("inheritLabels", True), ("wait", True), ("transmitFailed", True),
+        ])
+
+
+@dataclass
 class SwitchTask:
     id: str
     value: str
@@ -148,7 +172,9 @@ class KestraFlow:
     variables: Dict[str, str] = field(default_factory=dict)
     triggers: List[dict] = field(default_factory=list)
     plugin_defaults: List[dict] = field(default_factory=list)  # [{type, values}]
+    concurrency: Optional[dict] = None  # {limit, behavior}: how many executions of it run at once
     notes: List[str] = field(default_factory=list)  # for the person compiling; not part of the YAML
+    children: list = field(default_factory=list)  # KestraFlows its ForEachItem tasks start
 
     def to_dict(self):
         return _without_none([
@@ -156,10 +182,19 @@ class KestraFlow:
             ("labels", dict(self.labels) or None),
             ("inputs", [i.to_dict() for i in self.inputs] or None),
             ("variables", dict(self.variables) or None),
+            ("concurrency", dict(self.concurrency) if self.concurrency else None),
             ("pluginDefaults", list(self.plugin_defaults) or None),
             ("tasks", [task.to_dict() for task in self.tasks]),
             ("triggers", list(self.triggers) or None),
         ])
+
+
+    def with_children(self):
+        """This flow and every flow it starts, this one first."""
+        flows = [self]
+        for child in self.children:
+            flows.extend(child.with_children())
+        return flows
 
 
 def share_plugin_defaults(tasks):
@@ -203,3 +238,17 @@ def walk_tasks(tasks):
         elif hasattr(task, "tasks"):
             children = task.tasks
         yield from walk_tasks(children)
+
+
+def walk_task_dicts(tasks):
+    """Every task of a flow as Kestra returns it (plain dicts), depth first."""
+    for task in tasks:
+        yield task
+        children = list(task.get("tasks") or [])
+        for case in (task.get("cases") or {}).values():
+            children.extend(case)
+        for key in ("errors", "finally", "then", "else", "default"):
+            value = task.get(key)
+            if isinstance(value, list):
+                children.extend(value)
+        yield from walk_task_dicts(children)

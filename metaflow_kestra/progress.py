@@ -10,13 +10,35 @@ from collections import Counter, OrderedDict
 from . import states
 
 
+ITEMS_SUFFIX = "_items"  # ForEachItem's task run that starts and counts the child executions
+
+
 def step_summaries(execution, steps):
-    """{step: summary text} for the steps (Kestra task ids) that have task runs."""
+    """{step: summary text} for the steps (Kestra task ids) that have task runs.
+
+    A ForEachItem (a foreach body run as child executions) is summed up from the
+    counters Kestra keeps on it, under "<foreach task> items".
+    """
     counts = OrderedDict()
     for run in execution.get("taskRunList") or []:
         if run["taskId"] in steps:
             counts.setdefault(run["taskId"], Counter())[run["state"]["current"]] += 1
+        elif run["taskId"].endswith(ITEMS_SUFFIX):
+            children = child_counts(run)
+            if children is not None:
+                counts["%s items" % run["taskId"][:-len(ITEMS_SUFFIX)]] = children
     return {step: _summary(counter) for step, counter in counts.items()}
+
+
+def child_counts(task_run):
+    """Counter of child execution states of a ForEachItem task run (None if it is not one)."""
+    outputs = task_run.get("outputs") or {}
+    total = outputs.get("numberOfBatches")
+    if not isinstance(total, int):
+        return None
+    counter = Counter({state: n for state, n in (outputs.get("iterations") or {}).items() if n})
+    counter["CREATED"] += max(0, total - sum(counter.values()))
+    return +counter if sum(counter.values()) else Counter({"CREATED": total})
 
 
 def _summary(counter):

@@ -31,6 +31,12 @@ ENV_LABELS = "METAFLOW_KESTRA_LABELS"
 INPUTS_FILE = "metaflow-kestra-inputs.b64"
 TRIGGER_FILE = "metaflow-kestra-trigger.b64"
 ENV_EXECUTION_START = "METAFLOW_KESTRA_EXECUTION_START"
+# In a foreach body's child flow: the index path of the foreach task (JSON) and this item.
+ENV_PATH = "METAFLOW_KESTRA_INDEX_PATH"
+ENV_ITEM = "METAFLOW_KESTRA_ITEM"
+# A foreach step whose items run as child executions writes them here, one per line (ForEachItem).
+ENV_ITEMS_FILE = "METAFLOW_KESTRA_ITEMS_FILE"
+ITEMS_FILE = "metaflow-kestra-items.txt"
 
 
 class TaskRefused(Exception):
@@ -54,6 +60,24 @@ def index_path_from(parents_json, own_value):
     return tuple(int(value) for value in values if value.isdigit())
 
 
+def child_index_path(path_json, item):
+    """The index path a child execution's inputs give: its foreach task's path, then its item."""
+    if path_json is None or item is None:
+        return ()
+    path = json.loads(path_json)
+    if not isinstance(path, list) or not all(isinstance(i, int) and i >= 0 for i in path):
+        raise TaskRefused("%s must be a JSON list of foreach indices, not %r." % (ENV_PATH, path_json))
+    if not str(item).isdigit():
+        raise TaskRefused("%s must be a foreach index, not %r." % (ENV_ITEM, item))
+    return tuple(path) + (int(item),)
+
+
+def write_items(path, count):
+    """The file ForEachItem splits into one child execution per line: the indices 0..count-1."""
+    with open(path, "w", encoding="ascii") as handle:
+        handle.write("".join("%d\n" % i for i in range(count)))
+
+
 def _input_file(name):
     """The content of an input file Kestra wrote into the working directory, or None."""
     try:
@@ -72,7 +96,8 @@ def run_task(environ, state=None, runner=None, emit=print):
     deployment = Deployment.from_json(environ[ENV_DEPLOYMENT])
     spec = TaskSpec.from_json(environ[ENV_STEP])
     run_id = ids.run_id_for(environ[ENV_EXECUTION_ID])
-    index_path = index_path_from(decoded(environ.get(ENV_PARENTS)), decoded(environ.get(ENV_VALUE)))
+    index_path = (child_index_path(environ.get(ENV_PATH), environ.get(ENV_ITEM))
+                  + index_path_from(decoded(environ.get(ENV_PARENTS)), decoded(environ.get(ENV_VALUE))))
     state = state or DatastoreRunState(deployment)
     link_local_datastore(deployment)
     trigger = trigger_variables(decoded(_input_file(TRIGGER_FILE)))
@@ -110,7 +135,11 @@ def run_task(environ, state=None, runner=None, emit=print):
 
     if spec.cards:
         export_cards("%s/%s" % (deployment.flow_name, pathspec))
-    emit(outputs_line(_outputs(deployment, spec, pathspec, task, next_steps, iteration)))
+    items_file = environ.get(ENV_ITEMS_FILE) if spec.fans_out else None
+    if items_file:
+        write_items(items_file, task["_foreach_num_splits"])
+    emit(outputs_line(_outputs(deployment, spec, pathspec, task, next_steps, iteration, index_path,
+                               listed=not items_file)))
 
 
 def flow_file_of(deployment):
@@ -186,7 +215,8 @@ def _next_steps(task):
     return list(transition[0]) if transition else []
 
 
-def _outputs(deployment, spec, pathspec, task, next_steps, iteration):
+def _outputs(deployment, spec, pathspec, task, next_steps, iteration, index_path=(), listed=True):
+    """Kestra outputs of the task; a foreach step's items are listed only for an in-flow ForEach."""
     full = "%s/%s" % (deployment.flow_name, pathspec)
     artifacts = sorted(name for name, _ in task.items() if not name.startswith("_"))
     outputs = {
@@ -197,7 +227,9 @@ def _outputs(deployment, spec, pathspec, task, next_steps, iteration):
     if spec.fans_out:
         count = task["_foreach_num_splits"]
         outputs["foreach_cardinality"] = count
-        outputs["foreach_values"] = [str(i) for i in range(count)]
+        outputs["index_path"] = json.dumps(list(index_path))
+        if listed:
+            outputs["foreach_values"] = [str(i) for i in range(count)]
     if spec.chooses:
         outputs["next_step"] = next_steps[0]
     if iteration is not None:

@@ -44,3 +44,22 @@ def dump(data):
         default_flow_style=False, width=100000,
     )
 
+
+
+def dump_all(documents):
+    """One YAML stream of several flows, `---` between them (Kestra reads one flow per document)."""
+    return yaml.dump_all(
+        documents, Dumper=_FlowDumper, sort_keys=False, allow_unicode=True,
+        default_flow_style=False, width=100000,
+    )
+
+
+def documents(text):
+    """The flows of a stream written by `dump` or `dump_all`, each as its own YAML text."""
+    return [dump(data) for data in yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            if data is not None]
+
+
+def flow_id_of(text):
+    """The `id` of the flow in a YAML document."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["id"]

@@ -78,6 +78,11 @@ _DEPLOY_OPTIONS = [
                  "metaflow-kestra installed); @kubernetes(image=...) overrides it per step."),
     click.option("--worker-python", default="python", show_default=True,
                  help="The Python on the worker (or in the image) that has Metaflow and metaflow-kestra."),
+    click.option("--foreach", "foreach", type=click.Choice(["inline", "subflows"]), default="inline",
+                 show_default=True,
+                 help="inline: a foreach's items are task runs of the run's execution (Kestra ForEach). "
+                 "subflows: each item is a child execution of a flow holding the foreach body (Kestra "
+                 "ForEachItem); use it for foreaches of more than a few hundred items."),
 ]
 
 
@@ -94,6 +99,7 @@ def deploy_options(command):
             max_workers=kwargs.pop("max_workers"), tags=tuple(kwargs.pop("tags") or ()),
             workflow_timeout=kwargs.pop("workflow_timeout") or 0, task_runner=kwargs.pop("task_runner"),
             image=kwargs.pop("image") or "", worker_python=kwargs.pop("worker_python"),
+            foreach=kwargs.pop("foreach"),
         )
         return command(*args, **kwargs)
 
@@ -328,8 +334,10 @@ def terminate(obj, run_id):
 
 @command(help="Remove this flow from Kestra.")
 def delete(obj):
+    from metaflow_kestra.deploying import delete_deployed
+
     target = obj.kestra_target
-    _client(obj).delete_flow(target.namespace, target.flow_id)
+    delete_deployed(_client(obj), target)
     obj.echo("Deleted *%s* from Kestra namespace *%s*." % (target.flow_id, target.namespace))
 
 

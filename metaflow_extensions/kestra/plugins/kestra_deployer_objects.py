@@ -194,9 +194,18 @@ class KestraDeployedFlow(DeployedFlow):
 
         labels = {FLOW_LABEL: flow_name} if flow_name else None
         for flow in _connect(connection).search_flows(labels=labels):
-            if "metaflow_deployment" not in (flow.get("variables") or {}):
+            if "metaflow_deployment" not in (flow.get("variables") or {}) or _is_foreach_body(flow):
                 continue
             try:
                 yield cls.from_deployment("%s/%s" % (flow["namespace"], flow["id"]), **connection)
             except MetaflowException:
                 continue
+
+
+def _is_foreach_body(flow):
+    """A child flow that runs a foreach body for another deployed flow (not a deployment itself)."""
+    from metaflow_kestra.compiler import BODY_LABEL
+
+    labels = flow.get("labels") or []
+    keys = labels.keys() if isinstance(labels, dict) else [label.get("key") for label in labels]
+    return BODY_LABEL in keys

@@ -1,0 +1,92 @@
+"""`--foreach subflows`: each foreach body is a child flow started by a ForEachItem, and a
+child task derives its Metaflow ids from its inputs alone."""
+
+import pytest
+
+from metaflow_kestra import kestra_flow as k
+from metaflow_kestra import progress, runtime, yaml_out
+from metaflow_kestra.compiler import CHILD_EXECUTION, CHILD_ITEM, CHILD_PATH, FLOW_LABEL, BODY_LABEL
+from metaflow_kestra.errors import KestraError
+from tests.unit.test_compiler import SHAPES, compiled, effective
+
+
+def step_tasks(flow):
+    return [task for task in k.walk_tasks(flow.tasks) if isinstance(task, k.ScriptTask)]
+
+
+@pytest.mark.parametrize("name", SHAPES)
+def test_every_step_runs_in_exactly_one_flow_and_no_flow_holds_a_foreach(name):
+    flows = compiled(name, foreach="subflows").with_children()
+    steps = [task.id for flow in flows for task in step_tasks(flow)]
+    inline = [task.id for task in step_tasks(compiled(name))]
+    assert sorted(steps) == sorted(inline)
+    assert not any(isinstance(task, k.ForEachTask) for flow in flows for task in k.walk_tasks(flow.tasks))
+    assert len({flow.id for flow in flows}) == len(flows)
+
+
+def test_nested_foreach_children_forward_the_root_execution_and_the_index_path():
+    root = compiled("nested_foreach_flow", foreach="subflows", flow_id="nf")
+    flows = {flow.id: flow for flow in root.with_children()}
+    assert list(flows) == ["nf", "nf.start", "nf.start.row"]
+    start_each = next(t for t in root.tasks if isinstance(t, k.ForEachItemTask))
+    assert start_each.flow_id == "nf.start"
+    assert start_each.inputs == {CHILD_EXECUTION: "{{ execution.id }}",
+                                 CHILD_PATH: "{{ outputs.start.vars.index_path }}",
+                                 CHILD_ITEM: "{{ taskrun.iteration }}"}
+    row_each = next(t for t in flows["nf.start"].tasks if isinstance(t, k.ForEachItemTask))
+    assert row_each.inputs[CHILD_EXECUTION] == "{{ inputs.%s }}" % CHILD_EXECUTION
+    cell = next(t for t in step_tasks(flows["nf.start.row"]))
+    env = effective(flows["nf.start.row"], cell)["env"]
+    assert env[runtime.ENV_EXECUTION_ID] == "{{ inputs.%s }}" % CHILD_EXECUTION
+    assert env[runtime.ENV_PATH] == "{{ inputs.%s }}" % CHILD_PATH
+    assert runtime.ENV_PARENTS not in env  # no in-flow ForEach anywhere
+    assert flows["nf.start.row"].labels == {FLOW_LABEL: "NestedForeachFlow", BODY_LABEL: "nf.start/row"}
+    assert flows["nf.start"].concurrency == {"limit": 16, "behavior": "QUEUE"}
+    row = next(t for t in step_tasks(flows["nf.start"]) if t.id == "row")
+    assert row.output_files == [runtime.ITEMS_FILE] and row.env[runtime.ENV_ITEMS_FILE] == runtime.ITEMS_FILE
+
+
+def test_the_yaml_is_one_document_per_flow_parent_first():
+    root = compiled("nested_foreach_flow", foreach="subflows", flow_id="nf")
+    text = yaml_out.dump_all([flow.to_dict() for flow in root.with_children()])
+    assert [yaml_out.flow_id_of(doc) for doc in yaml_out.documents(text)] == ["nf", "nf.start", "nf.start.row"]
+
+
+def test_a_child_flow_id_over_kestras_limit_is_refused_with_what_to_do():
+    with pytest.raises(KestraError, match="--flow-id"):
+        compiled("foreach_flow", foreach="subflows", flow_id="f" * 98)
+
+
+def test_an_unknown_foreach_mode_is_refused():
+    with pytest.raises(KestraError, match="--foreach"):
+        compiled("foreach_flow", foreach="sideways")
+
+
+def test_a_child_task_index_path_is_its_foreach_path_then_its_item():
+    assert runtime.child_index_path("[]", "3") == (3,)
+    assert runtime.child_index_path("[1, 0]", "7") == (1, 0, 7)
+    assert runtime.child_index_path(None, None) == ()
+    with pytest.raises(runtime.TaskRefused):
+        runtime.child_index_path('["x"]', "1")
+    with pytest.raises(runtime.TaskRefused):
+        runtime.child_index_path("[]", "-1")
+
+
+def test_the_items_file_has_one_index_per_line(tmp_path):
+    path = tmp_path / "items.txt"
+    runtime.write_items(str(path), 10000)
+    lines = path.read_text().splitlines()
+    assert lines[0] == "0" and lines[-1] == "9999" and len(lines) == 10000
+
+
+def test_progress_counts_child_executions_from_the_foreachitem_counters():
+    execution = {"taskRunList": [
+        {"taskId": "start", "state": {"current": "SUCCESS"}},
+        {"taskId": "start-foreach_items", "state": {"current": "RUNNING"},
+         "outputs": {"numberOfBatches": 1000, "iterations": {"SUCCESS": 400, "RUNNING": 16, "CREATED": 584}}},
+    ]}
+    assert progress.step_summaries(execution, {"start"}) == {
+        "start": "done", "start-foreach items": "400/1000 done, 600 running"}
+    just_started = {"taskRunList": [{"taskId": "s-foreach_items", "state": {"current": "RUNNING"},
+                                     "outputs": {"numberOfBatches": 5}}]}
+    assert progress.step_summaries(just_started, set()) == {"s-foreach items": "0/5 done, 5 running"}
