@@ -18,8 +18,10 @@ class DatastoreRunState(RunState):
     def finished(self, pathspecs):
         if not pathspecs:
             return set()
+        # Metaflow marks a failed task done too (with `_task_ok` False): only a success counts,
+        # or resume would clone a failed task and a restarted loop would skip a failed iteration.
         done = self.store.get_task_datastores(pathspecs=list(pathspecs))
-        return {ds.pathspec for ds in done}
+        return {ds.pathspec for ds in done if "_task_ok" in ds and ds["_task_ok"]}
 
     def num_splits(self, pathspec):
         return self.task(pathspec)["_foreach_num_splits"]

@@ -106,6 +106,7 @@ def test_resume_clones_the_steps_before_the_failure(workspace, kestra_client):
     resumed = run_id_file.read_text()
     run = workspace.artifacts("ResumableFlow", resumed)
     assert run["successful"] and set(run["steps"]) == {"start", "prepare", "check", "end"}
+    assert dict(run["steps"]["check"][0]).get("checked") == "True"  # ran again: the failed task is not cloned
     for step, name in (("start", "token"), ("prepare", "prepared")):
         assert step_values(workspace, resumed, step, name) == step_values(workspace, origin, step, name)  # cloned
     logs = kestra_client.logs(resumed[len("kestra-"):], task_id="prepare")
