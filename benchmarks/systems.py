@@ -66,13 +66,15 @@ class Ours:
 
     label = "metaflow-kestra (this)"
 
-    def __init__(self, workspace, client):
-        self.workspace, self.client = workspace, client
+    def __init__(self, workspace, client, foreach="inline"):
+        self.workspace, self.client, self.foreach = workspace, client, foreach
+        self.yaml_suffix = ".ours.yaml" if foreach == "inline" else ".ours-%s.yaml" % foreach
 
     def compile(self, path):
-        out = self.workspace.root / (path.stem + ".ours.yaml")
+        out = self.workspace.root / (path.stem + self.yaml_suffix)
         wall, done = _timed([sys.executable, path, "kestra", "compile", out, "--package-file",
-                             out.with_suffix(".tgz")], self.workspace.env, self.workspace.root)
+                             out.with_suffix(".tgz"), "--foreach", self.foreach],
+                            self.workspace.env, self.workspace.root)
         if done.returncode:
             raise RuntimeError("compile of %s failed: %s" % (path.name, _last_line(done)))
         return wall, len(out.read_bytes())
@@ -81,16 +83,29 @@ class Ours:
         compile_time, size = self.compile(path)
         run_id_file = self.workspace.root / (path.stem + ".run-id")
         wall, done = _timed([sys.executable, path, "kestra", "--kestra-namespace", NAMESPACE, "run", "--wait",
-                             "--max-workers", max_workers, "--run-id-file", run_id_file],
+                             "--max-workers", max_workers, "--run-id-file", run_id_file,
+                             "--foreach", self.foreach, "--wait-timeout", 7200],
                             self.workspace.env, self.workspace.root)
         run_id = run_id_file.read_text().strip() if run_id_file.exists() else None
-        execution = self.client.execution(run_id[len("kestra-"):]) if run_id else None
+        execution = with_child_task_runs(self.client, self.client.execution(run_id[len("kestra-"):])) if run_id else None
         error = None
         if done.returncode:
             error = _last_line(done)
         elif not _run_successful(self.workspace, flow_name, run_id):
             error = "Kestra SUCCESS, but the Metaflow run is not successful"
         return Result(wall=wall, compile=compile_time, yaml_bytes=size, execution=execution, error=error)
+
+
+def with_child_task_runs(client, execution):
+    """The execution with the task runs of the child executions it started (at every depth)
+    added to its own, so engine figures cover a foreach run as child executions too."""
+    runs = list(execution.get("taskRunList") or [])
+    todo = [execution["id"]]
+    while todo:
+        for child in client.child_executions(todo.pop(), size=100000):
+            runs.extend(child.get("taskRunList") or [])
+            todo.append(child["id"])
+    return dict(execution, taskRunList=runs)
 
 
 class Alternative:

@@ -85,3 +85,33 @@ def test_delete_removes_the_child_flows_and_a_redeploy_inline_drops_them(workspa
                            "--foreach", "subflows")
     workspace.flow_command("foreach_flow", "kestra", "--kestra-namespace", NAMESPACE, "delete")
     assert not {"foreachflow", "foreachflow.start"} & {flow["id"] for flow in kestra_client.search_flows(NAMESPACE)}
+
+
+def test_kestra_restart_retries_only_the_failed_child_execution(workspace, kestra_client):
+    done, run_id = run_with_subflows(workspace, "flaky_flow", check=False)
+    assert done.returncode == 1
+    execution_id = run_id[len("kestra-"):]
+    workspace.flow_command("flaky_flow", "kestra", "--kestra-namespace", NAMESPACE, "restart", "--run-id", run_id,
+                           "--wait")
+    assert kestra_client.execution(execution_id)["state"]["current"] == "SUCCESS"
+    run = workspace.artifacts("FlakyFlow", run_id)
+    assert run["successful"] and dict(run["steps"]["join"][0])["attempts"] == "[0, 1]"
+    children = kestra_client.child_executions(execution_id)
+    assert len(children) == 2 and all(child["state"]["current"] == "SUCCESS" for child in children)
+
+
+def test_resume_clones_the_items_that_finished(workspace):
+    done, origin = run_with_subflows(workspace, "resumable_foreach_flow", check=False)
+    assert done.returncode == 1
+    (workspace.root / "resumable-foreach-fixed").write_text("ok")
+    run_id_file = workspace.root / "resumed.run-id"
+    workspace.flow_command("resumable_foreach_flow", "kestra", "--kestra-namespace", NAMESPACE, "resume",
+                           "--clone-run-id", origin, "--wait", "--run-id-file", str(run_id_file))
+    resumed = run_id_file.read_text()
+    before = workspace.artifacts("ResumableForeachFlow", origin)["steps"]["work"]
+    after = workspace.artifacts("ResumableForeachFlow", resumed)
+    assert after["successful"]
+    tokens = lambda tasks: {dict(task)["token"] for task in tasks}  # noqa: E731
+    # The failed item's task kept its artifacts too: two tokens are cloned, item 1 ran again.
+    assert len(tokens(after["steps"]["work"])) == 3
+    assert len(tokens(before) & tokens(after["steps"]["work"])) == 2
