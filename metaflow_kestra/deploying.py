@@ -205,16 +205,20 @@ def deploy(client, text, package, target):
 
     Child flows (foreach bodies) go first, so the flow never starts one that is missing
     or stale; those of an earlier deployment that this one no longer starts are removed.
+    Returns the ids of the child flows.
     """
     client.check_supported()
     client.upload_namespace_file(target.namespace, package.namespace_path(target.flow_id), package.blob)
-    documents = yaml_out.documents(text) if "\n---\n" in text else [text]
+    documents = yaml_out.documents(text)
+    if len(documents) == 1:
+        documents = [text]  # sent as written
     flows = [(yaml_out.flow_id_of(document), document) for document in documents]
     before = deployed_children(client, target.namespace, target.flow_id)
     for flow_id, document in reversed(flows):
         client.deploy_flow(document, target.namespace, flow_id)
     for stale in sorted(set(before) - {flow_id for flow_id, _ in flows}):
         client.delete_flow(target.namespace, stale)
+    return [flow_id for flow_id, _ in flows[1:]]
 
 
 def deployed_children(client, namespace, flow_id):

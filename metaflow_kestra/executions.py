@@ -88,6 +88,17 @@ def failed_tasks(client, execution, steps, limit=3):
     return found
 
 
+def run_logs(client, execution_id, task_id=None):
+    """Log entries of the run: its execution's and those of the child executions it started
+    (foreach bodies with `--foreach subflows`), at every depth, in time order."""
+    entries, todo = [], [execution_id]
+    while todo:
+        current = todo.pop()
+        entries.extend(client.logs(current, task_id=task_id))
+        todo.extend(child["id"] for child in client.child_executions(current, size=100000))
+    return sorted(entries, key=lambda entry: entry.get("timestamp") or "")
+
+
 def format_logs(entries):
     return ["%s %-5s [%s] %s" % (e.get("timestamp", "")[:19], e.get("level", ""), e.get("taskId", ""),
                                  e.get("message", "")) for e in entries]

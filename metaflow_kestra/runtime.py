@@ -37,6 +37,9 @@ ENV_ITEM = "METAFLOW_KESTRA_ITEM"
 # A foreach step whose items run as child executions writes them here, one per line (ForEachItem).
 ENV_ITEMS_FILE = "METAFLOW_KESTRA_ITEMS_FILE"
 ITEMS_FILE = "metaflow-kestra-items.txt"
+# Past this many items an in-flow ForEach is slow on Kestra 1.3 (its cost grows with the square
+# of the items: docs/benchmarks.md), and the foreach step says so in its log.
+LARGE_INLINE_FOREACH = 300
 
 
 class TaskRefused(Exception):
@@ -76,6 +79,12 @@ def write_items(path, count):
     """The file ForEachItem splits into one child execution per line: the indices 0..count-1."""
     with open(path, "w", encoding="ascii") as handle:
         handle.write("".join("%d\n" % i for i in range(count)))
+
+
+def large_foreach_warning(flow_name, step, count):
+    return ("metaflow-kestra: warning: flow %s, step %s: this foreach has %d items. Kestra 1.3 runs an "
+            "in-flow ForEach in time that grows with the square of its items; deploy with "
+            "`--foreach subflows` to run each item as its own execution." % (flow_name, step, count))
 
 
 def _input_file(name):
@@ -138,6 +147,8 @@ def run_task(environ, state=None, runner=None, emit=print):
     items_file = environ.get(ENV_ITEMS_FILE) if spec.fans_out else None
     if items_file:
         write_items(items_file, task["_foreach_num_splits"])
+    elif spec.fans_out and task["_foreach_num_splits"] > LARGE_INLINE_FOREACH:
+        print(large_foreach_warning(deployment.flow_name, spec.step, task["_foreach_num_splits"]), flush=True)
     emit(outputs_line(_outputs(deployment, spec, pathspec, task, next_steps, iteration, index_path,
                                listed=not items_file)))
 

@@ -62,6 +62,9 @@ def test_nested_foreach_child_executions_carry_the_run(workspace, kestra_client)
         env=workspace.env, cwd=str(workspace.root), capture_output=True, text=True, check=True)
     cells = done.stdout.split()
     assert "cell-0-0" in cells and len(cells) == len(set(cells))
+    logs = workspace.flow_command("nested_foreach_flow", "kestra", "--kestra-namespace", NAMESPACE, "logs",
+                                  "--run-id", run_id).stdout
+    assert "--- start ---" in logs and "--- cell ---" in logs and "--- join_cols ---" in logs
 
 
 def test_a_failing_item_fails_the_run_and_shows_its_logs(workspace, kestra_client):

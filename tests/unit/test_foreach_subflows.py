@@ -90,3 +90,30 @@ def test_progress_counts_child_executions_from_the_foreachitem_counters():
     just_started = {"taskRunList": [{"taskId": "s-foreach_items", "state": {"current": "RUNNING"},
                                      "outputs": {"numberOfBatches": 5}}]}
     assert progress.step_summaries(just_started, set()) == {"s-foreach items": "0/5 done, 5 running"}
+
+
+def test_children_forward_the_root_trigger_and_start_date():
+    from metaflow_kestra.compiler import CHILD_STARTED, CHILD_TRIGGER, CompileOptions, compile_flow
+    from metaflow_kestra.decorators import EventMapping, FlowTriggers
+    from metaflow_kestra.deployment import Deployment
+    from tests.flow_loading import load_flow, load_graph
+
+    deployment = Deployment(flow_name="NestedForeachFlow", flow_file="/f.py", workflow_timeout=600)
+    triggers = FlowTriggers(events=[EventMapping("ready", {})])
+    root = compile_flow(load_flow("nested_foreach_flow"), load_graph("nested_foreach_flow"), deployment,
+                        CompileOptions(flow_id="nf", foreach="subflows"), triggers)
+    flows = {flow.id: flow for flow in root.with_children()}
+    outer_call = next(t for t in root.tasks if isinstance(t, k.ForEachItemTask))
+    assert outer_call.inputs[CHILD_STARTED] == "{{ execution.startDate }}"
+    assert "trigger" in outer_call.inputs[CHILD_TRIGGER]
+    inner_call = next(t for t in flows["nf.start"].tasks if isinstance(t, k.ForEachItemTask))
+    assert inner_call.inputs[CHILD_TRIGGER] == "{{ inputs.%s }}" % CHILD_TRIGGER
+    cell = effective(flows["nf.start.row"], step_tasks(flows["nf.start.row"])[0])
+    assert cell["inputFiles"][runtime.TRIGGER_FILE] == "{{ inputs.%s }}" % CHILD_TRIGGER
+    assert cell["env"][runtime.ENV_EXECUTION_START] == "{{ inputs.%s }}" % CHILD_STARTED
+    assert not flows["nf.start.row"].triggers  # only the root flow is triggered
+
+
+def test_a_large_inline_foreach_warns_and_names_the_option():
+    message = runtime.large_foreach_warning("BigFlow", "start", 1000)
+    assert "BigFlow" in message and "start" in message and "1000" in message and "--foreach subflows" in message

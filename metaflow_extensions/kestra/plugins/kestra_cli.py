@@ -196,9 +196,11 @@ def _deploy(obj, text, package):
     from metaflow_kestra.deploying import deploy
 
     client = _client(obj)
-    deploy(client, text, package, obj.kestra_target)
+    children = deploy(client, text, package, obj.kestra_target)
     obj.echo("Deployed *%s* to Kestra namespace *%s* at %s (code package %s)."
              % (obj.kestra_target.flow_id, obj.kestra_target.namespace, client.connection.url, package.sha[:12]))
+    if children:
+        obj.echo("Its foreach bodies run as executions of %s." % ", ".join(children))
     return client
 
 
@@ -346,10 +348,10 @@ def delete(obj):
     click.option("--step", default=None, help="Only this step's logs."),
 ])
 def logs(obj, run_id, step):
-    from metaflow_kestra.executions import execution_of_flow, format_logs
+    from metaflow_kestra.executions import execution_of_flow, format_logs, run_logs
 
     client = _client(obj)
-    entries = client.logs(execution_of_flow(client, obj.kestra_target, run_id)["id"], task_id=step)
+    entries = run_logs(client, execution_of_flow(client, obj.kestra_target, run_id)["id"], task_id=step)
     steps = [node.name for node in obj.graph] if step is None else [step]
     for name in steps:
         lines = format_logs([e for e in entries if e.get("taskId") == name])

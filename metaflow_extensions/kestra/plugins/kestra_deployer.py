@@ -45,6 +45,9 @@ class KestraDeployer(DeployerImpl):
         ----------
         max_workers : int, optional, default 16
             How many items of a foreach run at once.
+        foreach : str, optional, default "inline"
+            "subflows" runs each foreach item as a child execution (Kestra ForEachItem): for
+            foreaches of more than a few hundred items.
         tags : List[str], optional
             Tags for the runs of this deployment.
         only_json : bool, optional, default False
