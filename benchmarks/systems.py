@@ -48,6 +48,9 @@ def _run_successful(workspace, flow_name, run_id):
     return done.stdout.strip() == "True"
 
 
+MAX_SPLITS = 100000
+
+
 class LocalRun:
     """`python flow.py run`: what Metaflow itself costs, the floor."""
 
@@ -57,7 +60,10 @@ class LocalRun:
         self.workspace = workspace
 
     def run(self, flow_name, path):
-        wall, done = _timed([sys.executable, path, "run"], self.workspace.env, self.workspace.root)
+        # Metaflow's local runtime refuses a foreach of more than 100 items unless told otherwise;
+        # Kestra runs (ours and Argo's alike) have no such cap.
+        wall, done = _timed([sys.executable, path, "run", "--max-num-splits", MAX_SPLITS],
+                            self.workspace.env, self.workspace.root)
         return Result(wall=wall, error=None if done.returncode == 0 else _last_line(done))
 
 
