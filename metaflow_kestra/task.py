@@ -2,7 +2,12 @@
 
 import sys
 
-from .runtime import main
+from .warm_start import run as run_warm
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = run_warm()
+    if status is None:
+        from .runtime import main
+
+        status = main()
+    sys.exit(status)

@@ -1,0 +1,198 @@
+"""Start a task in a warm interpreter, when one is waiting: saves importing Metaflow per task.
+
+A Metaflow step process spends about 0.35 s importing Metaflow before it does
+anything, and a local `run` pays that per task too. On a worker that runs many
+tasks, the first tasks run cold as usual, and the second of them starts a warm
+server (`warm_server`): an interpreter that has imported Metaflow and this
+package, and forks a fresh process per task. Later tasks connect to it over a
+Unix socket in a directory private to this user, hand over their stdin, stdout,
+stderr, environment and working directory, and wait for the exit status.
+
+The server is keyed by everything Metaflow reads when first imported (its
+METAFLOW_* configuration, the interpreter, PYTHON* variables, the installed
+packages), so a task never runs under another deployment's configuration. It
+exits after METAFLOW_KESTRA_WARM_IDLE seconds without a task (120 by default).
+METAFLOW_KESTRA_WARM_START=0 turns all of it off.
+
+This module is imported before anything else in every task: it imports only
+the standard library's lightest modules.
+"""
+
+import array
+import hashlib
+import json
+import os
+import signal
+import socket
+import struct
+import sys
+import time
+
+ENABLE_ENV = "METAFLOW_KESTRA_WARM_START"
+IDLE_ENV = "METAFLOW_KESTRA_WARM_IDLE"
+DIRECTORY_ENV = "METAFLOW_KESTRA_WARM_DIR"
+DEFAULT_IDLE_SECONDS = 120
+# Set in a task a warm server started: the pid of its supervisor process.
+SERVER_ENV = "METAFLOW_KESTRA_WARM_SERVER"
+# Variables a task may change without changing what `import metaflow` computes.
+_PER_TASK_PREFIXES = ("METAFLOW_KESTRA_",)
+_KEYED_NAMES = ("HOME", "PATH", "VIRTUAL_ENV", "LANG", "TZ", "USER", "LOGNAME", "USERNAME")
+_KEYED_PREFIXES = ("METAFLOW_", "PYTHON", "LC_")
+_PACKAGES = ("metaflow", "metaflow_kestra", "metaflow_extensions")
+
+
+def enabled(environ):
+    return environ.get(ENABLE_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def idle_seconds(environ):
+    try:
+        return max(1.0, float(environ.get(IDLE_ENV) or DEFAULT_IDLE_SECONDS))
+    except ValueError:
+        return float(DEFAULT_IDLE_SECONDS)
+
+
+def directory(environ):
+    """Where the sockets live: short (a socket path is limited to ~100 bytes) and private."""
+    return environ.get(DIRECTORY_ENV) or "/tmp/metaflow-kestra-warm-%d" % os.getuid()
+
+
+def private(path):
+    """Create `path` for this user only, or check it is: its sockets run code as this user."""
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    info = os.stat(path)
+    return info.st_uid == os.getuid() and not info.st_mode & 0o077
+
+
+def fingerprint(environ):
+    """What a warm interpreter must share with a task to run it as a cold start would."""
+    keyed = sorted(
+        (name, value) for name, value in environ.items()
+        if (name in _KEYED_NAMES or name.startswith(_KEYED_PREFIXES))
+        and not name.startswith(_PER_TASK_PREFIXES)
+    )
+    # sys.path[0] is the working directory, which is new for every task.
+    facts = [sys.executable, sys.version, sys.path[1:], keyed, _installed()]
+    return hashlib.sha256(json.dumps(facts).encode()).hexdigest()[:20]
+
+
+def _installed():
+    """The installed packages' locations and change times: an upgrade starts a new server."""
+    found = []
+    for entry in sys.path[1:]:
+        for name in _PACKAGES:
+            try:
+                found.append((entry, name, os.stat(os.path.join(entry, name)).st_mtime_ns))
+            except OSError:
+                pass
+    return found
+
+
+def task_environment(environ):
+    """The task's environment with its deployment's variables applied, as the task will see it."""
+    env = dict(environ)
+    deployment = environ.get("METAFLOW_KESTRA_DEPLOYMENT")
+    if deployment:
+        try:
+            env.update(json.loads(deployment).get("environment_variables") or {})
+        except (ValueError, AttributeError):
+            pass  # the cold path reports a broken deployment properly
+    return env
+
+
+def run(environ=None):
+    """The task's exit status from a warm server, or None to run it cold here."""
+    environ = os.environ if environ is None else environ
+    if not enabled(environ):
+        return None
+    env = task_environment(environ)
+    folder = directory(environ)
+    try:
+        if not private(folder):
+            return None
+        key = fingerprint(env)
+        connection = _connect(os.path.join(folder, key + ".sock"))
+        if connection is None:
+            _maybe_start_server(folder, key, env)
+            return None
+    except OSError:
+        return None
+    with connection:
+        return _hand_over(connection, env)
+
+
+def _connect(path):
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        connection.connect(path)
+    except OSError:
+        connection.close()
+        return None
+    return connection
+
+
+def _hand_over(connection, env):
+    """Send our descriptors and environment; relay signals; return the task's exit status."""
+    request = json.dumps({"env": env, "cwd": os.getcwd()}).encode()
+    try:
+        connection.sendmsg([struct.pack("!I", len(request)), request],
+                           [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [0, 1, 2]))])
+        reader = connection.makefile("rb")
+        started = _message(reader)
+    except OSError:
+        started = None
+    if not started or "pid" not in started:
+        return None  # the server went away before starting the task: run it cold
+    pid = started["pid"]
+
+    def relay(signum, _frame):
+        try:
+            os.killpg(pid, signum)
+        except OSError:
+            pass
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, relay)
+    try:
+        finished = _message(reader)
+    except OSError:
+        finished = None
+    if not finished or "status" not in finished:
+        print("metaflow-kestra: the warm task process %d ended without an exit status." % pid,
+              file=sys.stderr, flush=True)
+        return 1
+    return finished["status"]
+
+
+def _message(reader):
+    header = reader.read(4)
+    if len(header) < 4:
+        return None
+    (size,) = struct.unpack("!I", header)
+    return json.loads(reader.read(size))
+
+
+def send(connection, message):
+    body = json.dumps(message).encode()
+    connection.sendall(struct.pack("!I", len(body)) + body)
+
+
+def _maybe_start_server(folder, key, env):
+    """Start a warm server on the second cold task in a while: a one-task worker never needs one."""
+    marker = os.path.join(folder, key + ".seen")
+    try:
+        recent = time.time() - os.stat(marker).st_mtime < idle_seconds(env)
+    except OSError:
+        recent = False
+    with open(marker, "a"):
+        os.utime(marker)
+    if not recent:
+        return
+    import subprocess
+
+    with open(os.devnull, "r+b") as null:
+        subprocess.Popen(
+            [sys.executable, "-m", "metaflow_kestra.warm_server", folder, key],
+            env=env, stdin=null, stdout=null, stderr=null, close_fds=True,
+            start_new_session=True, cwd=folder,
+        )

@@ -1,0 +1,46 @@
+import os
+
+from metaflow import FlowSpec, current, step
+
+
+class WarmFlow(FlowSpec):
+    """Each step records how its process was started, so a test can tell warm starts apart."""
+
+    def record(self):
+        self.started_warm = bool(os.environ.get("METAFLOW_KESTRA_WARM_SERVER"))
+        self.pid = os.getpid()
+        self.seen_step = os.environ.get("METAFLOW_KESTRA_STEP", "")
+        self.working_directory = os.getcwd()
+
+    @step
+    def start(self):
+        self.record()
+        self.history = [(current.step_name, self.started_warm)]
+        self.next(self.one)
+
+    @step
+    def one(self):
+        self.record()
+        self.history = self.history + [(current.step_name, self.started_warm)]
+        self.next(self.two)
+
+    @step
+    def two(self):
+        self.record()
+        self.history = self.history + [(current.step_name, self.started_warm)]
+        self.next(self.three)
+
+    @step
+    def three(self):
+        self.record()
+        self.history = self.history + [(current.step_name, self.started_warm)]
+        self.next(self.end)
+
+    @step
+    def end(self):
+        self.record()
+        self.history = self.history + [(current.step_name, self.started_warm)]
+
+
+if __name__ == "__main__":
+    WarmFlow()

@@ -1,0 +1,127 @@
+"""Warm task starts: which tasks may share a warm interpreter, and the hand-over to it."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from metaflow_kestra import warm_start
+from metaflow_kestra.deployment import DEPLOYMENT_FORMAT, Deployment
+
+BASE = {"HOME": "/home/u", "PATH": "/usr/bin", "METAFLOW_DATASTORE_SYSROOT_LOCAL": "/data"}
+
+
+def test_tasks_of_one_configuration_share_a_server_and_no_other_does():
+    key = warm_start.fingerprint(BASE)
+    per_task = dict(BASE, METAFLOW_KESTRA_STEP='{"step": "b"}', PWD="/tmp/x", WORKING_DIR="/tmp/x")
+    assert warm_start.fingerprint(per_task) == key
+    for name, value in (("METAFLOW_DATASTORE_SYSROOT_LOCAL", "/other"), ("METAFLOW_PROFILE", "p"),
+                        ("PYTHONPATH", "/lib"), ("HOME", "/home/v")):
+        assert warm_start.fingerprint(dict(BASE, **{name: value})) != key, name
+
+
+def test_the_deployment_variables_are_part_of_the_task_environment():
+    deployment = Deployment(flow_name="F", flow_file="f.py",
+                            environment_variables={"METAFLOW_DATASTORE_SYSROOT_LOCAL": "/deployed"})
+    env = warm_start.task_environment(dict(BASE, METAFLOW_KESTRA_DEPLOYMENT=deployment.to_json()))
+    assert env["METAFLOW_DATASTORE_SYSROOT_LOCAL"] == "/deployed"
+    assert warm_start.task_environment(dict(BASE, METAFLOW_KESTRA_DEPLOYMENT="not json")) == dict(
+        BASE, METAFLOW_KESTRA_DEPLOYMENT="not json")
+
+
+def test_turned_off_or_in_a_shared_directory_a_task_runs_cold(tmp_path):
+    off = dict(BASE, METAFLOW_KESTRA_WARM_START="0", METAFLOW_KESTRA_WARM_DIR=str(tmp_path / "w"))
+    assert warm_start.run(off) is None and not (tmp_path / "w").exists()
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)
+    assert warm_start.run(dict(BASE, METAFLOW_KESTRA_WARM_DIR=str(shared))) is None
+    assert os.listdir(shared) == []
+
+
+def _task_env(folder, idle="60"):
+    """A task whose deployment this worker refuses in one line: a probe that needs no flow."""
+    newer = dict(json.loads(Deployment(flow_name="F", flow_file="f.py").to_json()),
+                 written_by="9.9.9", format=DEPLOYMENT_FORMAT + 1)
+    env = dict(os.environ, METAFLOW_KESTRA_WARM_DIR=str(folder), METAFLOW_KESTRA_WARM_IDLE=idle,
+               METAFLOW_KESTRA_DEPLOYMENT=json.dumps(newer))
+    env.pop("METAFLOW_KESTRA_WARM_START", None)
+    return env
+
+
+def _task(env):
+    return subprocess.run([sys.executable, "-m", "metaflow_kestra.task"], env=env, capture_output=True,
+                          text=True, timeout=60)
+
+
+_PROBE = """
+import sys
+from metaflow_kestra import warm_start
+status = warm_start.run()
+print("warm" if status is not None else "cold", status)
+"""
+
+
+def _hand_over(env):
+    """What `python -m metaflow_kestra.task` does first: (how it ran, the task's exit status, stderr)."""
+    done = subprocess.run([sys.executable, "-c", _PROBE], env=env, capture_output=True, text=True, timeout=60)
+    how, status = done.stdout.split()[-2:]
+    return how, status, done.stderr
+
+
+def _socket(folder, timeout=30):
+    """The server's socket (its name is the key the task computes: sys.path differs in pytest)."""
+    deadline = time.time() + timeout
+    while not list(folder.glob("*.sock")):
+        assert time.time() < deadline, "no server socket appeared in %s" % folder
+        time.sleep(0.1)
+    return next(folder.glob("*.sock"))
+
+
+@pytest.fixture
+def folder(tmp_path):
+    folder = tmp_path / "w"
+    yield folder
+    subprocess.run(["pkill", "-f", "metaflow_kestra.warm_server %s" % folder])
+
+
+def test_the_second_cold_task_starts_a_server_and_later_tasks_run_in_it(folder):
+    env = _task_env(folder)
+    cold = [_task(env) for _ in range(2)]
+    _socket(folder)
+    how, status, warm_err = _hand_over(env)
+    assert (how, status) == ("warm", "1")  # run by the server, on the caller's stdout and stderr
+    assert [done.returncode for done in cold] == [1, 1]
+    assert warm_err == cold[0].stderr == cold[1].stderr
+    assert warm_err.startswith("metaflow-kestra: This flow was deployed by metaflow-kestra 9.9.9")
+    assert (folder.stat().st_mode & 0o777) == 0o700
+
+
+def test_an_idle_server_exits_and_removes_its_socket(folder):
+    env = _task_env(folder, idle="1")
+    for _ in range(2):
+        _task(env)
+    socket_path = _socket(folder)
+    deadline = time.time() + 20
+    while socket_path.exists():
+        assert time.time() < deadline, "the idle server did not exit"
+        time.sleep(0.2)
+    assert _task(env).returncode == 1  # and a task still runs, cold
+
+
+def test_a_stale_socket_means_a_cold_start(folder):
+    env = _task_env(folder)
+    folder.mkdir(mode=0o700)
+    _task(env)
+    key = next(folder.glob("*.seen")).name[:-len(".seen")]
+    (folder / (key + ".sock")).write_text("")  # left by a server that was SIGKILLed
+    assert _hand_over(env)[:2] == ("cold", "None")
+    assert _task(env).returncode == 1
+    socket_path = _socket(folder)  # the server that started replaced the stale socket
+    deadline = time.time() + 30
+    while _hand_over(env)[0] != "warm":
+        assert time.time() < deadline and socket_path.exists()
+        time.sleep(0.2)
