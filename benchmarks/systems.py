@@ -119,8 +119,8 @@ class Alternative:
 
     It needs, and gets: its flow file at the absolute path it compiled it from,
     and a `python` (and `pip`) with Metaflow, itself and the `kestra` package
-    first on the tasks' PATH, which the only change to its YAML provides (an
-    `env` in its own pluginDefaults, as a worker set up for it would have).
+    first on the tasks' PATH, and a user name, which the only change to its YAML
+    provides (an `env` in its own pluginDefaults, as a worker set up for it would have).
     Its own `create` calls untenanted /api/v1/flows, which Kestra 1.x does not
     serve, so its YAML is deployed and started with our client, as by hand.
     """
@@ -150,6 +150,9 @@ class Alternative:
             defaults["values"].setdefault("env", {}).update({
                 "PATH": "%s:/usr/bin:/bin" % (self.python.rsplit("/", 1)[0]),
                 "METAFLOW_DATASTORE_SYSROOT_LOCAL": str(self.workspace.root),
+                # A worker's user name: Metaflow refuses to run without one, and the server may
+                # have been started where USER is unset (CI, a service).
+                "METAFLOW_USER": self.workspace.env.get("METAFLOW_USER") or "bench",
             })
         self.client.deploy_flow(yaml.safe_dump(flow, sort_keys=False), NAMESPACE, flow["id"])
         execution_id = self.client.trigger(NAMESPACE, flow["id"], inputs={"seed": "1"})["id"]
