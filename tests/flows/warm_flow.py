@@ -1,6 +1,6 @@
 import os
 
-from metaflow import FlowSpec, current, step
+from metaflow import FlowSpec, step
 
 
 class WarmFlow(FlowSpec):
@@ -15,31 +15,26 @@ class WarmFlow(FlowSpec):
     @step
     def start(self):
         self.record()
-        self.history = [(current.step_name, self.started_warm)]
         self.next(self.one)
 
     @step
     def one(self):
         self.record()
-        self.history = self.history + [(current.step_name, self.started_warm)]
         self.next(self.two)
 
     @step
     def two(self):
         self.record()
-        self.history = self.history + [(current.step_name, self.started_warm)]
         self.next(self.three)
 
     @step
     def three(self):
         self.record()
-        self.history = self.history + [(current.step_name, self.started_warm)]
         self.next(self.end)
 
     @step
     def end(self):
         self.record()
-        self.history = self.history + [(current.step_name, self.started_warm)]
 
 
 if __name__ == "__main__":
