@@ -1,10 +1,13 @@
 """How Kestra's engine scales a fan-out: one in-flow ForEach, or a subflow execution per item.
 
-Three shapes: an in-flow ForEach; a ForEach whose every iteration starts the
-child flow (Subflow); and ForEachItem, which starts one child execution per
-line of a file and keeps only counters in the parent.
+Four shapes: an in-flow ForEach; a ForEach whose every iteration starts the
+child flow (Subflow); ForEachItem, which starts one child execution per line of
+a file and keeps only counters in the parent; and ForEachItem over batches (what
+`--foreach subflows` deploys): each line lists up to --batch items, and each
+child execution runs its batch in an in-flow ForEach, the batches one after
+another (`--batch-children` at a time).
 
-    python benchmarks/fanout.py [--widths 100 1000] [--concurrency 16]
+    python benchmarks/fanout.py [--widths 100 1000] [--concurrency 16] [--batch 100]
 
 The tasks are trivial (`true` on the Process runner), so the figures are the
 engine's own cost, not Metaflow's. Starts the benchmark's local server (port
@@ -65,8 +68,29 @@ def for_each_item(width, concurrency):
          "wait": True, "transmitFailed": True}]}
 
 
+def batch_child(concurrency, children):
+    """Runs the items its `items` file lists (a JSON list), `concurrency` at a time."""
+    return {"id": "batchchild", "namespace": NAMESPACE, "inputs": [{"id": "items", "type": "FILE"}],
+            "concurrency": {"limit": children, "behavior": "QUEUE"},
+            "tasks": [{"id": "each", "type": "io.kestra.plugin.core.flow.ForEach",
+                       "values": "{{ read(inputs.items) }}", "concurrencyLimit": concurrency,
+                       "tasks": [_item_task()]}]}
+
+
+def batches(width, batch):
+    """A task writes `width` items as JSON lists of `batch`; ForEachItem starts a child per list."""
+    script = "import json; [print(json.dumps(list(range(s, min(s + %d, %d))))) for s in range(0, %d, %d)]" % (
+        batch, width, width, batch)
+    return {"id": "batches%d" % width, "namespace": NAMESPACE, "tasks": [
+        {"id": "make", "type": SHELL, "outputFiles": ["items.txt"], "commands": ["python3 -c '%s' > items.txt" % script]},
+        {"id": "each", "type": "io.kestra.plugin.core.flow.ForEachItem",
+         "items": "{{ outputs.make.outputFiles['items.txt'] }}", "batch": {"rows": 1},
+         "namespace": NAMESPACE, "flowId": "batchchild", "inputs": {"items": "{{ taskrun.items }}"},
+         "wait": True, "transmitFailed": True}]}
+
+
 SHAPES = {"inflow": ("in-flow ForEach", in_flow), "subflow": ("Subflow per item", per_item_subflow),
-          "foreachitem": ("ForEachItem", for_each_item)}
+          "foreachitem": ("ForEachItem", for_each_item), "batches": ("ForEachItem over batches", None)}
 
 
 def timed(client, flow, timeout=7200):
@@ -81,13 +105,19 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--widths", type=int, nargs="*", default=[100, 1000])
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--batch", type=int, default=100, help="items per child execution (batches)")
+    parser.add_argument("--batch-children", type=int, default=1, help="batch executions at once (batches)")
     parser.add_argument("--shapes", nargs="*", choices=sorted(SHAPES), default=sorted(SHAPES))
     args = parser.parse_args()
     _, _, client = start_server()
     client.deploy_flow(yaml.safe_dump(child(), sort_keys=False), NAMESPACE, "child")
+    client.deploy_flow(yaml.safe_dump(batch_child(args.concurrency, args.batch_children), sort_keys=False),
+                       NAMESPACE, "batchchild")
+    shapes = dict(SHAPES, batches=("ForEachItem over batches of %d, %d at a time" % (
+        args.batch, args.batch_children), lambda width, _: batches(width, args.batch)))
     lines = ["| items | shape | wall (s) | execution (s) | per item (s) | state |", "|---|---|---|---|---|---|"]
     for width in args.widths:
-        for label, make in (SHAPES[name] for name in args.shapes):
+        for label, make in (shapes[name] for name in args.shapes):
             wall, execution = timed(client, make(width, args.concurrency))
             lines.append("| %d | %s | %.1f | %.1f | %.3f | %s |" % (
                 width, label, wall, execution_seconds(execution), wall / width, execution["state"]["current"]))

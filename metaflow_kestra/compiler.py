@@ -31,10 +31,10 @@ from .decorators import CARDS_DIR, SECRET_ENV_PREFIX, FlowTriggers, iso_duration
 from .errors import KestraError
 from .parameters import kestra_inputs
 from .runtime import (
-    ENV_DEPLOYMENT, ENV_EXECUTION_ID, ENV_EXECUTION_START, ENV_ITEM, ENV_ITEMS_FILE, ENV_LABELS, ENV_PARENTS,
-    ENV_PATH, ENV_STEP, ENV_VALUE, INPUTS_FILE, ITEMS_FILE, TRIGGER_FILE,
+    ENV_BATCH_SIZE, ENV_DEPLOYMENT, ENV_EXECUTION_ID, ENV_EXECUTION_START, ENV_ITEM, ENV_ITEMS_FILE,
+    ENV_LABELS, ENV_PARENTS, ENV_PATH, ENV_STEP, ENV_VALUE, INPUTS_FILE, ITEMS_FILE, TRIGGER_FILE,
 )
-from .structure import ForEach, Loop, Parallel, Step, Switch, UnsupportedFlow, build_structure
+from .structure import ForEach, Loop, Parallel, Step, Switch, UnsupportedFlow, build_structure, steps_in
 from .task_spec import task_specs
 
 BRANCH_ITEM = "branch"
@@ -57,6 +57,7 @@ CHILD_STARTED = "metaflow_execution_start"
 CHILD_TRIGGER = "metaflow_trigger"
 CHILD_PATH = "metaflow_index_path"
 CHILD_ITEM = "metaflow_item"
+CHILD_ITEMS = "metaflow_items"  # a batch child: the file holding the JSON list of its items
 
 # Seconds Kestra lets a step run past its @timeout, for Metaflow to record the timeout.
 TIMEOUT_GRACE_SECONDS = 60
@@ -70,7 +71,8 @@ class CompileOptions:
     python: str = "python"  # the worker's interpreter (with Metaflow and this package)
     task_runner: str = "process"  # or "docker"
     image: str = ""  # default container image for the docker task runner
-    foreach: str = "inline"  # or "subflows": each foreach item runs as a child execution
+    foreach: str = "inline"  # or "subflows": foreach items run in child executions
+    foreach_batch: int = 100  # subflows: the most items one child execution runs (one after another)
 
 
 def default_flow_id(flow_name, project_branch=None):
@@ -92,6 +94,7 @@ def compile_flow(flow, graph, deployment, options, triggers=None):
     }
     triggers = triggers or FlowTriggers()
     builder = _Builder(graph, specs, settings, deployment, options, triggers, flow_id)
+    builder.foreach_bodies = _foreach_bodies(tree)
     tasks = builder.sequence(tree, _Place())
     return k.KestraFlow(
         id=flow_id,
@@ -153,6 +156,7 @@ class _Scope:
 
     flow_id: str
     child: bool = False
+    batch: bool = False  # a child that runs a batch of items in turn (its ForEach gives the item)
 
     def root(self, expression, child_input):
         """An expression for a fact of the root execution, read in this flow."""
@@ -178,6 +182,8 @@ class _Builder:
                 "machine's local datastore. Deploy with a remote datastore (e.g. --datastore=s3)." % self.flow_name
             )
         self.reads_trigger = bool(triggers.events or triggers.upstream)
+        self.foreach_bodies = {}  # {foreach step: its body}, filled by compile_flow
+
 
     def sequence(self, seq, place):
         tasks = []
@@ -217,21 +223,37 @@ class _Builder:
         parent = self.scope
         child_id = child_flow_id(parent.flow_id, item.split)
         place = len(self.children)  # this child before those of foreaches nested in it
-        self.scope = _Scope(child_id, child=True)
+        batch = self.runs_batches(item.split)
+        self.scope = _Scope(child_id, child=True, batch=batch)
         try:
-            tasks = self.sequence(item.body, _Place())
+            if batch:
+                tasks = [k.ForEachTask(
+                    id="%s-batch" % item.split,
+                    values="{{ read(inputs.%s) }}" % CHILD_ITEMS,
+                    concurrency_limit=self.options.max_workers,
+                    tasks=self.sequence(item.body, _Place(in_foreach=True, direct=True)),
+                )]
+            else:
+                tasks = self.sequence(item.body, _Place())
         finally:
             self.scope = parent
         inputs = {
             CHILD_EXECUTION: parent.root("{{ execution.id }}", CHILD_EXECUTION),
             CHILD_PATH: "{{ outputs.%s.vars.index_path }}" % item.split,
-            CHILD_ITEM: "{{ taskrun.iteration }}",
         }
         child_inputs = [
             k.Input(CHILD_EXECUTION, "STRING", True, description="The Kestra execution of the Metaflow run"),
             k.Input(CHILD_PATH, "STRING", True, description="The foreach indices that lead here (JSON)"),
-            k.Input(CHILD_ITEM, "INT", True, description="The item of foreach step %s" % item.split),
         ]
+        if batch:
+            inputs[CHILD_ITEMS] = "{{ taskrun.items }}"
+            child_inputs.append(k.Input(CHILD_ITEMS, "FILE", True,
+                                        description="The items of foreach step %s this execution runs "
+                                                    "in turn (a JSON list)" % item.split))
+        else:
+            inputs[CHILD_ITEM] = "{{ taskrun.iteration }}"
+            child_inputs.append(k.Input(CHILD_ITEM, "INT", True,
+                                        description="The item of foreach step %s" % item.split))
         if self.workflow_timeout:
             inputs[CHILD_STARTED] = parent.root("{{ execution.startDate }}", CHILD_STARTED)
             child_inputs.append(k.Input(CHILD_STARTED, "STRING", True, description="When the run started"))
@@ -247,7 +269,9 @@ class _Builder:
             labels={FLOW_LABEL: self.flow_name, BODY_LABEL: "%s/%s" % (parent.flow_id, item.split)},
             inputs=child_inputs,
             variables={DEPLOYMENT_VARIABLE: self.deployment.to_json()},
-            concurrency={"limit": self.options.max_workers, "behavior": "QUEUE"},
+            # Batches run one after another, max_workers items at a time inside each: Kestra 1.3's
+            # executor slows down with many live executions (docs/benchmarks.md).
+            concurrency={"limit": 1 if batch else self.options.max_workers, "behavior": "QUEUE"},
             plugin_defaults=k.share_plugin_defaults(tasks),
             tasks=tasks,
         ))
@@ -256,6 +280,17 @@ class _Builder:
             items="{{ outputs.%s.outputFiles['%s'] }}" % (item.split, ITEMS_FILE),
             namespace=self.options.namespace, flow_id=child_id, inputs=inputs,
         )
+
+    def runs_batches(self, split):
+        """Whether foreach `split`'s child executions each run a batch of items (no foreach nested in it).
+
+        A nested ForEachItem cannot sit in the batch's ForEach: its split subtask is not a direct
+        child of the ForEach, so `currentEachOutput` cannot find the items file from there.
+        """
+        if self.options.foreach != "subflows" or self.options.foreach_batch <= 1:
+            return False
+        body = self.foreach_bodies[split]
+        return not any(self.specs[step].fans_out for step in steps_in(body))
 
     def branch(self, seq, place):
         """One branch of a Parallel: a single task, or a group that runs in order."""
@@ -309,10 +344,13 @@ class _Builder:
         }
         if scope.child:
             env[ENV_PATH] = "{{ inputs.%s }}" % CHILD_PATH
-            env[ENV_ITEM] = "{{ inputs.%s }}" % CHILD_ITEM
+            if not scope.batch:
+                env[ENV_ITEM] = "{{ inputs.%s }}" % CHILD_ITEM
         output_files = []
         if spec.fans_out and self.options.foreach == "subflows":
             env[ENV_ITEMS_FILE] = ITEMS_FILE
+            if self.runs_batches(step):
+                env[ENV_BATCH_SIZE] = str(self.options.foreach_batch)
             output_files.append(ITEMS_FILE)
         if place.in_foreach:
             env[ENV_PARENTS] = encoded("parents | toJson")
@@ -377,6 +415,24 @@ def _retry(settings):
             "maxAttempts": settings.max_attempts}
 
 
+def _foreach_bodies(block, found=None):
+    """{foreach step: its body Sequence} for every foreach in the structure tree."""
+    found = {} if found is None else found
+    if isinstance(block, ForEach):
+        found[block.split] = block.body
+        _foreach_bodies(block.body, found)
+    elif isinstance(block, Parallel):
+        for branch in block.branches:
+            _foreach_bodies(branch, found)
+    elif isinstance(block, Switch):
+        for _, branch in block.cases:
+            _foreach_bodies(branch, found)
+    elif not isinstance(block, (Step, Loop)):
+        for item in block.items:
+            _foreach_bodies(item, found)
+    return found
+
+
 def _first_step(seq):
     item = seq.items[0]
     return item.name if isinstance(item, Step) else item.step
@@ -413,6 +469,8 @@ def _check_ids(flow_name, flow_id, options, graph):
         raise KestraError("Flow %s: --task-runner must be process or docker." % flow_name)
     if options.foreach not in FOREACH_MODES:
         raise KestraError("Flow %s: --foreach must be one of %s." % (flow_name, ", ".join(FOREACH_MODES)))
+    if not isinstance(options.foreach_batch, int) or options.foreach_batch < 1:
+        raise KestraError("Flow %s: --foreach-batch must be 1 or more, not %r." % (flow_name, options.foreach_batch))
     if options.foreach == "subflows":
         for node in graph:
             child_id = child_flow_id(flow_id, node.name)

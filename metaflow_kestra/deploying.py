@@ -154,11 +154,12 @@ class DeployOptions:
     image: str = ""
     worker_python: str = "python"
     foreach: str = "inline"
+    foreach_batch: int = 100
 
     def compile_options(self, target):
         return CompileOptions(namespace=target.namespace, flow_id=target.flow_id, max_workers=self.max_workers,
                               python=self.worker_python, task_runner=self.task_runner, image=self.image or "",
-                              foreach=self.foreach)
+                              foreach=self.foreach, foreach_batch=self.foreach_batch)
 
 
 def compile_to_yaml(context, target, settings=None, echo=None):

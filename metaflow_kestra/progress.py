@@ -17,7 +17,8 @@ def step_summaries(execution, steps):
     """{step: summary text} for the steps (Kestra task ids) that have task runs.
 
     A ForEachItem (a foreach body run as child executions) is summed up from the
-    counters Kestra keeps on it, under "<foreach task> items".
+    counters Kestra keeps on it, under "<foreach task> executions" (an execution runs one item
+    or a batch of them).
     """
     counts = OrderedDict()
     for run in execution.get("taskRunList") or []:
@@ -26,7 +27,7 @@ def step_summaries(execution, steps):
         elif run["taskId"].endswith(ITEMS_SUFFIX):
             children = child_counts(run)
             if children is not None:
-                counts["%s items" % run["taskId"][:-len(ITEMS_SUFFIX)]] = children
+                counts["%s executions" % run["taskId"][:-len(ITEMS_SUFFIX)]] = children
     return {step: _summary(counter) for step, counter in counts.items()}
 
 

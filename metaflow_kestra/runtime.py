@@ -34,9 +34,12 @@ ENV_EXECUTION_START = "METAFLOW_KESTRA_EXECUTION_START"
 # In a foreach body's child flow: the index path of the foreach task (JSON) and this item.
 ENV_PATH = "METAFLOW_KESTRA_INDEX_PATH"
 ENV_ITEM = "METAFLOW_KESTRA_ITEM"
-# A foreach step whose items run as child executions writes them here, one per line (ForEachItem).
+# A foreach step whose items run as child executions writes them here, one child per line (ForEachItem).
 ENV_ITEMS_FILE = "METAFLOW_KESTRA_ITEMS_FILE"
 ITEMS_FILE = "metaflow-kestra-items.txt"
+# Set (to the items per child execution, `--foreach-batch`) when each child runs a batch of items:
+# each line of the items file is then a JSON list of item indices, not one index.
+ENV_BATCH_SIZE = "METAFLOW_KESTRA_BATCH_SIZE"
 # Past this many items an in-flow ForEach is slow on Kestra 1.3 (its cost grows with the square
 # of the items: docs/benchmarks.md), and the foreach step says so in its log.
 LARGE_INLINE_FOREACH = 300
@@ -64,21 +67,35 @@ def index_path_from(parents_json, own_value):
 
 
 def child_index_path(path_json, item):
-    """The index path a child execution's inputs give: its foreach task's path, then its item."""
-    if path_json is None or item is None:
+    """The index path a child execution's inputs give: its foreach task's path, then its item.
+
+    A child that runs a batch of items has no item input: its in-flow ForEach gives the item.
+    """
+    if path_json is None:
         return ()
     path = json.loads(path_json)
     if not isinstance(path, list) or not all(isinstance(i, int) and i >= 0 for i in path):
         raise TaskRefused("%s must be a JSON list of foreach indices, not %r." % (ENV_PATH, path_json))
+    if item is None:
+        return tuple(path)
     if not str(item).isdigit():
         raise TaskRefused("%s must be a foreach index, not %r." % (ENV_ITEM, item))
     return tuple(path) + (int(item),)
 
 
-def write_items(path, count):
-    """The file ForEachItem splits into one child execution per line: the indices 0..count-1."""
+def write_items(path, count, batch=None):
+    """The file ForEachItem splits into one child execution per line.
+
+    Without `batch`, a line is an index (0..count-1). With it, a line is a JSON list of up
+    to `batch` consecutive indices: the items one child execution runs.
+    """
+    if batch is None:
+        lines = ("%d\n" % i for i in range(count))
+    else:
+        lines = (json.dumps(list(range(start, min(start + batch, count))), separators=(",", ":")) + "\n"
+                 for start in range(0, count, max(1, batch)))
     with open(path, "w", encoding="ascii") as handle:
-        handle.write("".join("%d\n" % i for i in range(count)))
+        handle.write("".join(lines))
 
 
 def large_foreach_warning(flow_name, step, count):
@@ -146,7 +163,8 @@ def run_task(environ, state=None, runner=None, emit=print):
         export_cards("%s/%s" % (deployment.flow_name, pathspec))
     items_file = environ.get(ENV_ITEMS_FILE) if spec.fans_out else None
     if items_file:
-        write_items(items_file, task["_foreach_num_splits"])
+        batch = environ.get(ENV_BATCH_SIZE)
+        write_items(items_file, task["_foreach_num_splits"], int(batch) if batch else None)
     elif spec.fans_out and task["_foreach_num_splits"] > LARGE_INLINE_FOREACH:
         print(large_foreach_warning(deployment.flow_name, spec.step, task["_foreach_num_splits"]), flush=True)
     emit(outputs_line(_outputs(deployment, spec, pathspec, task, next_steps, iteration, index_path,

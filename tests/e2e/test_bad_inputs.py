@@ -92,6 +92,8 @@ CLI_CASES = [
          "Invalid value for '--workflow-timeout': must be 1 or more, not -5", code=2),
     Case("--max-workers below 1", K + ("create", "--max-workers", "0"),
          "Invalid value for '--max-workers': must be 1 or more, not 0", code=2),
+    Case("--foreach-batch below 1", K + ("create", "--foreach", "subflows", "--foreach-batch", "0"),
+         "Invalid value for '--foreach-batch': must be 1 or more, not 0", code=2),
     Case("--wait-timeout below 1", K + ("trigger", "--wait-timeout", "0"),
          "Invalid value for '--wait-timeout': must be 1 or more, not 0", code=2),
     Case("a task runner that does not exist", K + ("create", "--task-runner", "podman"),

@@ -91,7 +91,7 @@ def test_delete_removes_the_child_flows_and_a_redeploy_inline_drops_them(workspa
 
 
 def test_kestra_restart_retries_only_the_failed_child_execution(workspace, kestra_client):
-    done, run_id = run_with_subflows(workspace, "flaky_flow", check=False)
+    done, run_id = run_with_subflows(workspace, "flaky_flow", "--foreach-batch", "1", check=False)
     assert done.returncode == 1
     execution_id = run_id[len("kestra-"):]
     workspace.flow_command("flaky_flow", "kestra", "--kestra-namespace", NAMESPACE, "restart", "--run-id", run_id,
@@ -118,3 +118,32 @@ def test_resume_clones_the_items_that_finished(workspace):
     # The failed item's task kept its artifacts too: two tokens are cloned, item 1 ran again.
     assert len(tokens(after["steps"]["work"])) == 3
     assert len(tokens(before) & tokens(after["steps"]["work"])) == 2
+
+
+def test_a_wide_foreach_runs_its_items_in_batches_and_restart_finishes_the_failed_batch(workspace, kestra_client):
+    # Ten items in batches of three: four child executions, one after another, one item at a time.
+    done, run_id = run_with_subflows(workspace, "batched_foreach_flow", "--foreach-batch", "3",
+                                     "--max-workers", "1", check=False)
+    assert done.returncode == 1 and "item 4 fails on purpose" in done.stdout + done.stderr
+    execution_id = run_id[len("kestra-"):]
+    children = kestra_client.child_executions(execution_id)
+    assert len(children) == 4
+
+    def items_run(child):
+        runs = kestra_client.execution(child["id"])["taskRunList"]
+        return {int(run["value"]): run["state"]["current"] for run in runs if run["taskId"] == "work"}
+
+    batches = sorted((items_run(child) for child in children), key=lambda items: min(items))
+    assert batches[0] == {0: "SUCCESS", 1: "SUCCESS", 2: "SUCCESS"}
+    assert batches[1] == {3: "SUCCESS", 4: "FAILED"}  # a batch runs in turn: item 5 waits for item 4
+
+    (workspace.root / "batched-foreach-fixed").write_text("ok")
+    workspace.flow_command("batched_foreach_flow", "kestra", "--kestra-namespace", NAMESPACE, "restart",
+                           "--run-id", run_id, "--wait")
+    assert kestra_client.execution(execution_id)["state"]["current"] == "SUCCESS"
+    after = kestra_client.child_executions(execution_id)
+    assert len(after) == 4 and all(child["state"]["current"] == "SUCCESS" for child in after)
+    assert sorted(item for child in after for item in items_run(child)) == list(range(10))
+    run = workspace.artifacts("BatchedForeachFlow", run_id)
+    assert run["successful"] and len(run["steps"]["work"]) == 10  # one Metaflow task per item
+    assert dict(run["steps"]["join"][0])["squares"] == repr([i * i for i in range(10)])

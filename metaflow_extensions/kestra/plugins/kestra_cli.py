@@ -81,8 +81,14 @@ _DEPLOY_OPTIONS = [
     click.option("--foreach", "foreach", type=click.Choice(["inline", "subflows"]), default="inline",
                  show_default=True,
                  help="inline: a foreach's items are task runs of the run's execution (Kestra ForEach). "
-                 "subflows: each item is a child execution of a flow holding the foreach body (Kestra "
-                 "ForEachItem); use it for foreaches of more than a few hundred items."),
+                 "subflows: child executions of a flow holding the foreach body run the items (Kestra "
+                 "ForEachItem), --foreach-batch items each; use it for foreaches of more than a few "
+                 "hundred items."),
+    click.option("--foreach-batch", default=100, show_default=True, type=int, callback=_at_least_one,
+                 help="With --foreach subflows: the most items one child execution runs, --max-workers at a "
+                 "time; the child executions run one after another. 1: an execution per item, "
+                 "--max-workers of them at a time. A body with a foreach nested in it runs an item per "
+                 "execution."),
 ]
 
 
@@ -99,7 +105,7 @@ def deploy_options(command):
             max_workers=kwargs.pop("max_workers"), tags=tuple(kwargs.pop("tags") or ()),
             workflow_timeout=kwargs.pop("workflow_timeout") or 0, task_runner=kwargs.pop("task_runner"),
             image=kwargs.pop("image") or "", worker_python=kwargs.pop("worker_python"),
-            foreach=kwargs.pop("foreach"),
+            foreach=kwargs.pop("foreach"), foreach_batch=kwargs.pop("foreach_batch"),
         )
         return command(*args, **kwargs)
 

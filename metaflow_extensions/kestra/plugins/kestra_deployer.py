@@ -46,8 +46,11 @@ class KestraDeployer(DeployerImpl):
         max_workers : int, optional, default 16
             How many items of a foreach run at once.
         foreach : str, optional, default "inline"
-            "subflows" runs each foreach item as a child execution (Kestra ForEachItem): for
+            "subflows" runs foreach items in child executions (Kestra ForEachItem): for
             foreaches of more than a few hundred items.
+        foreach_batch : int, optional, default 100
+            With foreach="subflows", the most items one child execution runs (max_workers at a
+            time; the executions run one after another). 1 gives an execution per item.
         tags : List[str], optional
             Tags for the runs of this deployment.
         only_json : bool, optional, default False
