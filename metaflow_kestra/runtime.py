@@ -142,7 +142,13 @@ def run_task(environ, state=None, runner=None, emit=print):
     while True:
         task_id = ids.task_id_for(spec.step, index_path, iteration)
         pathspec = ids.pathspec(run_id, spec.step, task_id)
-        if iteration is None or not state.finished([pathspec]):
+        # A finished task is not run again: Kestra resubmits a task run whose worker died even
+        # when its result had already gone through (the server killed just after the task).
+        if state.finished([pathspec]):
+            if iteration is None:
+                print("metaflow-kestra: task %s/%s already finished successfully: not running it again."
+                      % (deployment.flow_name, pathspec), flush=True)
+        else:
             if iteration is None:
                 paths = input_paths(spec, run_id, index_path, state)
             else:

@@ -86,3 +86,50 @@ def test_frozen_configs_go_in_the_task_working_directory(tmp_path, monkeypatch):
     options = runner._top_level()
     config_file = options[options.index("--local-config-file") + 1]
     assert config_file == str(tmp_path / "metaflow-kestra-configs.json") and (tmp_path / config_file).exists()
+
+
+class _FinishedRun:
+    """A run in which every task asked about finished successfully (Metaflow's `_task_ok`)."""
+
+    def finished(self, pathspecs):
+        return set(pathspecs)
+
+    def next_attempt(self, pathspec):
+        return 1
+
+    def task(self, pathspec):
+        return {"x": 1, "_task_ok": True}
+
+
+class _Runner:
+    def __init__(self):
+        self.calls = []
+
+    def step(self, *args, **kwargs):
+        self.calls.append(("step", args))
+
+    def clone(self, *args, **kwargs):
+        self.calls.append(("clone", args))
+
+    def init(self, *args, **kwargs):
+        self.calls.append(("init", args))
+
+
+def test_a_task_kestra_submits_again_after_it_finished_does_not_run_the_step_again():
+    # Kestra 1.3 can resubmit a task run whose worker died after the task ended (the server
+    # killed just after its result reached the executor): the step ran and must not run twice.
+    from metaflow_kestra import runtime
+    from metaflow_kestra.deployment import Deployment
+    from metaflow_kestra.structure import build_structure
+    from metaflow_kestra.task_spec import task_specs
+    from tests.flow_loading import load_graph
+
+    graph = load_graph("linear_flow")
+    spec = task_specs(graph, build_structure(graph, "linear_flow"))["end"]
+    environ = {runtime.ENV_DEPLOYMENT: Deployment(flow_name="LinearFlow", flow_file="f.py").to_json(),
+               runtime.ENV_STEP: spec.to_json(), runtime.ENV_EXECUTION_ID: "abc"}
+    runner, emitted = _Runner(), []
+    runtime.run_task(environ, state=_FinishedRun(), runner=runner, emit=emitted.append)
+    assert runner.calls == []
+    [line] = emitted
+    assert json.loads(line[2:-2])["outputs"]["pathspec"] == "LinearFlow/kestra-abc/end/end"
