@@ -104,12 +104,22 @@ def unpack(archive, sha, root=None):
         if hashlib.sha256(handle.read()).hexdigest() != sha:
             raise KestraError("The code package %s does not match its checksum: redeploy the flow." % archive)
     if os.path.isdir(target) and not _matches(_manifest_path(root, sha), target):
-        shutil.rmtree(target, ignore_errors=True)  # changed since it was unpacked: unpack again
+        _remove(root, target)  # changed since it was unpacked: unpack again
     if not os.path.isdir(target):
         _unpack_new(archive, sha, root, target)
         evict(root, keep=sha)
     _touch(os.path.join(target, USED_MARKER))
     return target
+
+
+def _remove(root, target):
+    """Take a copy away in one step (a rename), then delete it: a concurrent unpack never mixes with it."""
+    doomed = tempfile.mkdtemp(prefix=".removed-", dir=root)
+    try:
+        os.rename(target, os.path.join(doomed, "copy"))
+    except OSError:
+        pass  # another task removed it first
+    shutil.rmtree(doomed, ignore_errors=True)
 
 
 def _unpack_new(archive, sha, root, target):
@@ -118,8 +128,12 @@ def _unpack_new(archive, sha, root, target):
         with tarfile.open(archive, "r:gz") as tar:
             tar.extractall(staging, filter="data") if hasattr(tarfile, "data_filter") else tar.extractall(staging)
             manifest = {m.name: [m.size, int(m.mtime)] for m in tar.getmembers() if m.isfile()}
-        with open(_manifest_path(root, sha), "w") as handle:
+        # Replaced atomically, and before the copy appears: a task checking the copy at the same
+        # time must never read a half-written manifest and take the copy for a changed one.
+        written = os.path.join(staging, ".manifest.json")
+        with open(written, "w") as handle:
             json.dump(manifest, handle)
+        os.replace(written, _manifest_path(root, sha))
         try:
             os.rename(staging, target)  # atomic: concurrent tasks agree on one copy
         except OSError:

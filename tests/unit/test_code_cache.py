@@ -65,3 +65,24 @@ def test_the_least_recently_used_packages_go_first(tmp_path, monkeypatch):
     kept = [name for name in os.listdir(root) if not name.startswith(".")]
     assert sorted(kept) == sorted([shas[0], shas[2]])
     assert not os.path.exists(os.path.join(root, ".%s.manifest.json" % shas[1]))
+
+
+def _unpack_and_read(args):
+    path, sha, root = args
+    target = code_package.unpack(path, sha, root=root)
+    time.sleep(0.05)  # the step starts a moment later: the copy must still be whole
+    return os.path.exists(os.path.join(target, "flow.py"))
+
+
+def test_tasks_unpacking_one_package_at_once_all_find_it_whole(tmp_path):
+    # Seen in CI with 20 executions started at once: a task read the manifest while another
+    # rewrote it, took the copy for a changed one, and deleted it under the running steps.
+    from concurrent.futures import ProcessPoolExecutor
+
+    files = {"flow.py": b"print('a')\n"}
+    files.update({"pkg/m%03d.py" % i: b"x = %d\n" % i * 50 for i in range(200)})  # a manifest worth racing on
+    path, sha = archive(tmp_path, "a.tgz", files)
+    with ProcessPoolExecutor(max_workers=8) as pool:
+        for attempt in range(15):
+            root = str(tmp_path / ("cache-%d" % attempt))
+            assert all(pool.map(_unpack_and_read, [(path, sha, root)] * 16)), attempt
