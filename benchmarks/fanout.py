@@ -89,8 +89,13 @@ def batches(width, batch):
          "wait": True, "transmitFailed": True}]}
 
 
-SHAPES = {"inflow": ("in-flow ForEach", in_flow), "subflow": ("Subflow per item", per_item_subflow),
-          "foreachitem": ("ForEachItem", for_each_item), "batches": ("ForEachItem over batches", None)}
+# name: (label, flow for `width` items given the command's arguments)
+SHAPES = {
+    "inflow": ("in-flow ForEach", lambda width, args: in_flow(width, args.concurrency)),
+    "subflow": ("Subflow per item", lambda width, args: per_item_subflow(width, args.concurrency)),
+    "foreachitem": ("ForEachItem", lambda width, args: for_each_item(width, args.concurrency)),
+    "batches": ("ForEachItem over batches", lambda width, args: batches(width, args.batch)),
+}
 
 
 def timed(client, flow, timeout=7200):
@@ -113,12 +118,14 @@ def main():
     client.deploy_flow(yaml.safe_dump(child(), sort_keys=False), NAMESPACE, "child")
     client.deploy_flow(yaml.safe_dump(batch_child(args.concurrency, args.batch_children), sort_keys=False),
                        NAMESPACE, "batchchild")
-    shapes = dict(SHAPES, batches=("ForEachItem over batches of %d, %d at a time" % (
-        args.batch, args.batch_children), lambda width, _: batches(width, args.batch)))
+
     lines = ["| items | shape | wall (s) | execution (s) | per item (s) | state |", "|---|---|---|---|---|---|"]
     for width in args.widths:
-        for label, make in (shapes[name] for name in args.shapes):
-            wall, execution = timed(client, make(width, args.concurrency))
+        for name in args.shapes:
+            label, make = SHAPES[name]
+            if name == "batches":
+                label += " of %d, %d at a time" % (args.batch, args.batch_children)
+            wall, execution = timed(client, make(width, args))
             lines.append("| %d | %s | %.1f | %.1f | %.3f | %s |" % (
                 width, label, wall, execution_seconds(execution), wall / width, execution["state"]["current"]))
             print(lines[-1], file=sys.stderr, flush=True)

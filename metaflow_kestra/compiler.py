@@ -34,7 +34,7 @@ from .runtime import (
     ENV_BATCH_SIZE, ENV_DEPLOYMENT, ENV_EXECUTION_ID, ENV_EXECUTION_START, ENV_ITEM, ENV_ITEMS_FILE,
     ENV_LABELS, ENV_PARENTS, ENV_PATH, ENV_STEP, ENV_VALUE, INPUTS_FILE, ITEMS_FILE, TRIGGER_FILE,
 )
-from .structure import ForEach, Loop, Parallel, Step, Switch, UnsupportedFlow, build_structure, steps_in
+from .structure import ForEach, Loop, Parallel, Step, Switch, UnsupportedFlow, build_structure, foreaches_in, steps_in
 from .task_spec import task_specs
 
 BRANCH_ITEM = "branch"
@@ -93,8 +93,7 @@ def compile_flow(flow, graph, deployment, options, triggers=None):
         for name, spec in task_specs(graph, tree).items()
     }
     triggers = triggers or FlowTriggers()
-    builder = _Builder(graph, specs, settings, deployment, options, triggers, flow_id)
-    builder.foreach_bodies = _foreach_bodies(tree)
+    builder = _Builder(graph, specs, settings, deployment, options, triggers, flow_id, tree)
     tasks = builder.sequence(tree, _Place())
     return k.KestraFlow(
         id=flow_id,
@@ -164,7 +163,7 @@ class _Scope:
 
 
 class _Builder:
-    def __init__(self, graph, specs, settings, deployment, options, triggers, flow_id="flow"):
+    def __init__(self, graph, specs, settings, deployment, options, triggers, flow_id="flow", tree=None):
         self.graph = graph
         self.scope = _Scope(flow_id)
         self.children = []  # child flows of the root, for foreach bodies (foreach="subflows")
@@ -182,8 +181,7 @@ class _Builder:
                 "machine's local datastore. Deploy with a remote datastore (e.g. --datastore=s3)." % self.flow_name
             )
         self.reads_trigger = bool(triggers.events or triggers.upstream)
-        self.foreach_bodies = {}  # {foreach step: its body}, filled by compile_flow
-
+        self.foreach_bodies = {block.split: block.body for block in foreaches_in(tree)} if tree else {}
 
     def sequence(self, seq, place):
         tasks = []
@@ -413,24 +411,6 @@ def _retry(settings):
         return None
     return {"type": "constant", "interval": iso_duration(settings.retry_interval_seconds),
             "maxAttempts": settings.max_attempts}
-
-
-def _foreach_bodies(block, found=None):
-    """{foreach step: its body Sequence} for every foreach in the structure tree."""
-    found = {} if found is None else found
-    if isinstance(block, ForEach):
-        found[block.split] = block.body
-        _foreach_bodies(block.body, found)
-    elif isinstance(block, Parallel):
-        for branch in block.branches:
-            _foreach_bodies(branch, found)
-    elif isinstance(block, Switch):
-        for _, branch in block.cases:
-            _foreach_bodies(branch, found)
-    elif not isinstance(block, (Step, Loop)):
-        for item in block.items:
-            _foreach_bodies(item, found)
-    return found
 
 
 def _first_step(seq):

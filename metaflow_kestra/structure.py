@@ -89,6 +89,19 @@ def steps_in(block):
     raise TypeError("not a structure block: %r" % (block,))
 
 
+def foreaches_in(block):
+    """Every ForEach block in `block`, outermost first (the walk of `steps_in`)."""
+    if isinstance(block, ForEach):
+        return [block] + foreaches_in(block.body)
+    if isinstance(block, Sequence):
+        return [found for item in block.items for found in foreaches_in(item)]
+    if isinstance(block, Parallel):
+        return [found for branch in block.branches for found in foreaches_in(branch)]
+    if isinstance(block, Switch):
+        return [found for _, branch in block.cases for found in foreaches_in(branch)]
+    return []
+
+
 class _Walker:
     def __init__(self, graph, order, flow_name):
         self.graph = graph
