@@ -86,6 +86,24 @@ class KestraClient:
             self._version = body.get("version") if isinstance(body, dict) else None
         return self._version
 
+    def kestra_major(self):
+        """The server's major version; 1 when it does not say (Kestra 1.x is the LTS line)."""
+        head = (self.server_version() or "1").split(".", 1)[0]
+        return int(head) if head.isdigit() else 1
+
+    def _action(self, execution_id, action):
+        """Kestra 2 moved kill, restart and labels under `/executions/{id}/actions/`."""
+        if self.kestra_major() >= 2:
+            return "executions/%s/actions/%s" % (execution_id, action)
+        return "executions/%s/%s" % (execution_id, action)
+
+    def task_outputs(self, execution_id, task_run):
+        """A task run's outputs: in the task run on Kestra 1.x, behind the outputs API on 2.x."""
+        if self.kestra_major() < 2:
+            return task_run.get("outputs") or {}
+        response = self._request("GET", "outputs/tasks/%s/%s" % (execution_id, task_run["id"]), allow=(404,))
+        return (response.json() or {}) if response.ok else {}
+
     def check_supported(self):
         """Refuse, in one line, a server of a Kestra version this package cannot drive."""
         version = self.server_version()
@@ -170,12 +188,12 @@ class KestraClient:
         return self._request("GET", "executions/search", params=params).json().get("results", [])
 
     def kill(self, execution_id):
-        self._request("DELETE", "executions/%s/kill" % execution_id,
+        self._request("DELETE", self._action(execution_id, "kill"),
                       not_found=_execution_not_found(execution_id))
 
     def restart(self, execution_id):
         """Kestra's Restart: re-run the failed task runs of the same execution."""
-        return self._request("POST", "executions/%s/restart" % execution_id,
+        return self._request("POST", self._action(execution_id, "restart"),
                              not_found=_execution_not_found(execution_id)).json()
 
     def logs(self, execution_id, task_id=None, min_level="INFO"):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..errors import ServerError
 from . import maven
-from .java import find_javac
+from .java import find_javac, required_java
 from .settings import DEFAULT_MAVEN_REPOSITORY
 
 SERVER_MAIN_CLASS = "dev.metaflow.kestra.server.LocalKestra"
@@ -28,7 +28,8 @@ SERVER_MAIN_CLASS = "dev.metaflow.kestra.server.LocalKestra"
 MAVEN_DISTRIBUTION = maven.Artifact("org.apache.maven", "apache-maven", "3.9.16", "tar.gz", "bin")
 # Eclipse's Java compiler, for machines with a Java runtime and no JDK.
 ECJ = maven.Artifact("org.eclipse.jdt", "ecj", "3.46.100")
-JAVA_RELEASE = "21"
+# The bytecode level we compile to: Kestra 1.x runs on Java 21, 2.x needs 25.
+JAVA_RELEASE_BY_MAJOR = {1: "21", 2: "25"}
 RECEIPT = "built"
 # Builds kept: each change of the sources or the Kestra version adds one (~1 MB of
 # classes; the JARs stay in Maven's repository). The oldest beyond this are removed.
@@ -69,6 +70,12 @@ class BuiltServer:
         if not path.exists():
             path.write_text("-cp\n%s\n" % _quote(self.classpath()))
         return path
+
+
+def java_sources(sources, kestra_major):
+    """The .java files for one Kestra line: `src/main/java` plus `src/kestra<major>/java`."""
+    folders = [sources / "src" / "main" / "java", sources / "src" / ("kestra%d" % kestra_major) / "java"]
+    return sorted(str(p) for folder in folders for p in folder.rglob("*.java"))
 
 
 def source_hash(sources, kestra_version):
@@ -120,7 +127,7 @@ def _resolve_classpath(settings, sources, java, stage, log):
     mvn = _maven_executable(settings, log)
     command = [
         mvn, "-B", "-q", "-f", str(sources / "pom.xml"),
-        "-Dkestra.version=%s" % settings.kestra_version,
+        "-Dkestra.version=%s" % settings.kestra_version, "-Dkestra.line=%d" % settings.kestra_major,
         "dependency:build-classpath", "-Dmdep.outputFile=%s" % stage.classpath_file,
     ]
     if settings.maven_repository.rstrip("/") != DEFAULT_MAVEN_REPOSITORY:
@@ -150,17 +157,18 @@ def _mirror_settings(repository, directory):
 
 def _compile(settings, sources, java, jars, classes_dir, log):
     classes_dir.mkdir(parents=True)
-    java_files = sorted(str(p) for p in (sources / "src" / "main" / "java").rglob("*.java"))
+    java_files = java_sources(sources, settings.kestra_major)
+    release = JAVA_RELEASE_BY_MAJOR[settings.kestra_major]
     with tempfile.TemporaryDirectory() as scratch:
         argfile = Path(scratch) / "javac-args"
         arguments = ["-encoding", "UTF-8", "-proc:none", "-nowarn", "-cp", jars, "-d", str(classes_dir)]
-        javac = find_javac(java)
+        javac = find_javac(java, minimum=required_java(settings.kestra_major))
         if javac:
-            command = [javac, "--release", JAVA_RELEASE, "@%s" % argfile]
+            command = [javac, "--release", release, "@%s" % argfile]
             compiler = "javac"
         else:
             ecj = maven.fetch(ECJ, settings.maven_repository, settings.downloads_dir, log=log)
-            command = [java.executable, "-jar", str(ecj), "-%s" % JAVA_RELEASE, "@%s" % argfile]
+            command = [java.executable, "-jar", str(ecj), "-%s" % release, "@%s" % argfile]
             compiler = "ECJ"
         argfile.write_text("\n".join(_quote(a) for a in arguments + java_files))
         log("Compiling the local server with %s..." % compiler)

@@ -36,7 +36,7 @@ def local_server_config(settings):
     h2_url = "jdbc:h2:file:%s;DB_CLOSE_DELAY=-1;DB_CLOSE_ON_EXIT=FALSE;LOCK_TIMEOUT=300000" % (
         state / "data" / "database"
     )
-    return {
+    config = {
         "datasources": {
             "h2": {
                 "url": h2_url,
@@ -111,6 +111,32 @@ def local_server_config(settings):
             "kestra-version": settings.kestra_version,
         },
     }
+    if settings.kestra_major >= 2:
+        _for_kestra_2(config, settings)
+    return config
+
+
+def _for_kestra_2(config, settings):
+    """What Kestra 2 reads differently (core, worker and worker-controller 2.0.0, read in their sources).
+
+    - No Flyway: 2.0 migrates its database itself at context start.
+    - No `kestra.plugins.defaults`: 2.0 has no plugin defaults. Our script task types
+      default to the Process runner themselves; a flow's own `taskRunner` still wins.
+    - The worker talks gRPC to the controller even in one JVM: a static endpoint on loopback.
+    - Micronaut's own gRPC server (on the classpath, port 50051 by default) stays off.
+    - No plugin auto-install: an unknown task type must fail with "Invalid type", not be downloaded.
+    """
+    del config["flyway"]
+    kestra = config["kestra"]
+    del kestra["plugins"]["defaults"]
+    kestra["plugins"]["auto-install"] = {"enabled": False}
+    kestra["controller"] = {"port": settings.controller_port}
+    kestra["worker"] = {"controllers": {
+        "type": "STATIC",
+        "static": {"endpoints": [{"host": LOOPBACK, "port": settings.controller_port}]},
+    }}
+    config["grpc"] = {"server": {"enabled": False, "health": {"enabled": False}}}
+    config["local-server"]["controller-port"] = settings.controller_port
 
 
 def write_config(settings, path):

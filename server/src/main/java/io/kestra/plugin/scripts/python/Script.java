@@ -5,6 +5,7 @@ import io.kestra.core.models.tasks.RunnableTask;
 import io.kestra.core.models.tasks.runners.TargetOS;
 import io.kestra.core.runners.FilesService;
 import io.kestra.core.runners.RunContext;
+import io.kestra.plugin.core.runner.Process;
 import io.kestra.plugin.scripts.exec.AbstractExecScript;
 import io.kestra.plugin.scripts.exec.scripts.models.ScriptOutput;
 import io.kestra.plugin.scripts.exec.scripts.runners.CommandsWrapper;
@@ -25,6 +26,7 @@ public class Script extends AbstractExecScript implements RunnableTask<ScriptOut
 
     public Script() {
         super();
+        this.taskRunner = Process.instance();
     }
 
     @Override

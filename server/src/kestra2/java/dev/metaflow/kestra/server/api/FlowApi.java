@@ -1,0 +1,80 @@
+package dev.metaflow.kestra.server.api;
+
+import io.kestra.core.models.flows.Flow;
+import io.kestra.core.models.flows.FlowWithSource;
+import io.kestra.core.models.flows.GenericFlow;
+import io.kestra.core.models.hierarchies.FlowGraph;
+import io.kestra.core.repositories.FlowRepositoryInterface;
+import io.kestra.core.services.FlowParsingService;
+import io.kestra.core.services.FlowService;
+import io.kestra.core.utils.GraphUtils;
+import io.micronaut.context.ApplicationContext;
+
+import java.util.Optional;
+
+/** Kestra 2.x: writes go through FlowService (it feeds flowQueue, triggers, topology, concurrency). */
+final class FlowApi {
+    private final FlowRepositoryInterface flows;
+    private final FlowService flowService;
+    private final FlowParsingService parsing;
+
+    FlowApi(ApplicationContext context) {
+        this.flows = context.getBean(FlowRepositoryInterface.class);
+        this.flowService = context.getBean(FlowService.class);
+        this.parsing = context.getBean(FlowParsingService.class);
+    }
+
+    void register(ApiServer api) {
+        String base = "/api/v1/{tenant}/flows";
+        api.add("POST", base, this::create);
+        api.add("GET", base + "/search", this::search);
+        api.add("GET", base + "/{namespace}/{id}", this::get);
+        api.add("PUT", base + "/{namespace}/{id}", this::update);
+        api.add("DELETE", base + "/{namespace}/{id}", this::delete);
+        api.add("GET", base + "/{namespace}/{id}/graph", this::graph);
+    }
+
+    private FlowWithSource create(Request request) throws Exception {
+        GenericFlow flow = GenericFlow.fromYaml(request.tenant(), request.bodyText());
+        if (flows.findById(request.tenant(), flow.getNamespace(), flow.getId()).isPresent()) {
+            throw new ApiException(422, "Invalid entity: flow.id: Flow id already exists");
+        }
+        return flowService.create(flow);                       // 1.3: create(flow, true)
+    }
+
+    private FlowWithSource update(Request request) throws Exception {
+        FlowWithSource existing = existing(request);
+        GenericFlow flow = GenericFlow.fromYaml(request.tenant(), request.bodyText());
+        if (!existing.getNamespace().equals(flow.getNamespace()) || !existing.getId().equals(flow.getId())) {
+            throw ApiException.illegalArgument("Flow id or namespace cannot be changed: the body declares "
+                + flow.getNamespace() + "." + flow.getId() + " for " + existing.getNamespace() + "." + existing.getId());
+        }
+        return flowService.update(flow, existing);             // 1.3: flows.update(flow, existing)
+    }
+
+    private Object get(Request request) {
+        FlowWithSource flow = existing(request);
+        boolean withSource = request.query("source").map(Boolean::parseBoolean).orElse(false);
+        return withSource ? flow : flow.toFlow();
+    }
+
+    private Response delete(Request request) {
+        flowService.delete(existing(request));                 // 1.3: flows.delete(...)
+        return Response.noContent();
+    }
+
+    private Object search(Request request) {
+        return Paged.results(flows.find(Paged.pageable(request, 10), request.tenant(), QueryFilters.flows(request)));
+    }
+
+    private FlowGraph graph(Request request) throws Exception {
+        Flow flow = parsing.parse(existing(request), false);   // 1.3: PluginDefaultService.injectAllDefaults(flow, false)
+        return GraphUtils.flowGraph(flow, null);
+    }
+
+    private FlowWithSource existing(Request request) {
+        Optional<Integer> revision = request.query("revision").map(Integer::parseInt);
+        return flows.findByIdWithSource(request.tenant(), request.path("namespace"), request.path("id"), revision)
+            .orElseThrow(() -> new ApiException(404, "Not Found"));
+    }
+}
