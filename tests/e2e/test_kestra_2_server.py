@@ -75,3 +75,21 @@ def test_kill_and_restart_use_the_2_0_action_paths(client_2):
     running = client_2.trigger(flow["namespace"], flow["id"])
     client_2.kill(running["id"])
     assert client_2.wait(running["id"], timeout=120)["state"]["current"] == "KILLED"
+
+
+def test_flows_are_updated_graphed_and_deleted_through_the_2_0_flow_service(kestra_2_server, client_2):
+    import requests
+    import yaml
+
+    flow = {"id": "k2-flow", "namespace": "metaflow.kestra.k2", "tasks": [
+        {"id": "one", "type": "io.kestra.plugin.scripts.shell.Commands", "commands": ["true"]}]}
+    client_2.deploy_flow(yaml.safe_dump(flow), flow["namespace"], flow["id"])
+    flow["tasks"].append({"id": "two", "type": "io.kestra.plugin.scripts.shell.Commands", "commands": ["true"]})
+    client_2.deploy_flow(yaml.safe_dump(flow), flow["namespace"], flow["id"])
+    assert client_2.flow(flow["namespace"], flow["id"])["revision"] == 2
+    graph = requests.get("%s/api/v1/main/flows/%s/%s/graph" % (kestra_2_server.url, flow["namespace"], flow["id"]),
+                         auth=(kestra_2_server.username, kestra_2_server.password), timeout=30)
+    assert graph.status_code == 200
+    assert {"one", "two"} <= {node.get("task", {}).get("id") for node in graph.json()["nodes"]}
+    client_2.delete_flow(flow["namespace"], flow["id"])
+    assert flow["id"] not in [f["id"] for f in client_2.search_flows(namespace=flow["namespace"])]

@@ -34,6 +34,8 @@ public final class ApiServer {
         this.options = options;
         this.auth = new BasicAuth(options.username(), options.password());
         new ConfigApi(options).register(this);
+        new FlowApi(context, new LineFlows(context)).register(this);
+        new LogApi(new LineLogs(context)).register(this);
         LineApis.register(this, context);
         new WebhookApi(context).register(this);
         new NamespaceFileApi(context).register(this);

@@ -1,19 +1,17 @@
 package dev.metaflow.kestra.server.api;
 
 import io.kestra.core.models.executions.LogEntry;
-import io.kestra.core.repositories.LogDataStoreInterface;
-import io.micronaut.context.ApplicationContext;
 import org.slf4j.event.Level;
 
 import java.util.List;
 import java.util.stream.Collectors;
 
-/** Kestra 2.x: LogRepositoryInterface became LogDataStoreInterface (same finder names). */
+/** {@code GET /logs/{executionId}} (a JSON list) and {@code /download} (text), as Kestra's LogController. */
 final class LogApi {
-    private final LogDataStoreInterface logs;
+    private final LogStore logs;
 
-    LogApi(ApplicationContext context) {
-        this.logs = context.getBean(LogDataStoreInterface.class);
+    LogApi(LogStore logs) {
+        this.logs = logs;
     }
 
     void register(ApiServer api) {
@@ -29,15 +27,15 @@ final class LogApi {
         var taskRunId = request.query("taskRunId");
         var taskId = request.query("taskId");
         if (taskRunId.isPresent() && attempt != null) {
-            return logs.findByExecutionIdAndTaskRunIdAndAttempt(tenant, executionId, taskRunId.get(), minLevel, attempt);
+            return logs.byAttempt(tenant, executionId, taskRunId.get(), minLevel, attempt);
         }
         if (taskRunId.isPresent()) {
-            return logs.findByExecutionIdAndTaskRunId(tenant, executionId, taskRunId.get(), minLevel);
+            return logs.byTaskRun(tenant, executionId, taskRunId.get(), minLevel);
         }
         if (taskId.isPresent()) {
-            return logs.findByExecutionIdAndTaskId(tenant, executionId, taskId.get(), minLevel);
+            return logs.byTask(tenant, executionId, taskId.get(), minLevel);
         }
-        return logs.findByExecutionId(tenant, executionId, minLevel);
+        return logs.byExecution(tenant, executionId, minLevel);
     }
 
     private Response download(Request request) {

@@ -1,27 +1,22 @@
 package dev.metaflow.kestra.server.api;
 
-import io.kestra.core.models.flows.Flow;
 import io.kestra.core.models.flows.FlowWithSource;
 import io.kestra.core.models.flows.GenericFlow;
 import io.kestra.core.models.hierarchies.FlowGraph;
 import io.kestra.core.repositories.FlowRepositoryInterface;
-import io.kestra.core.services.FlowParsingService;
-import io.kestra.core.services.FlowService;
 import io.kestra.core.utils.GraphUtils;
 import io.micronaut.context.ApplicationContext;
 
 import java.util.Optional;
 
-/** Kestra 2.x: writes go through FlowService (it feeds flowQueue, triggers, topology, concurrency). */
+/** Flows: create, update, get, delete, search and the topology graph, as Kestra's FlowController. */
 final class FlowApi {
     private final FlowRepositoryInterface flows;
-    private final FlowService flowService;
-    private final FlowParsingService parsing;
+    private final FlowWrites writes;
 
-    FlowApi(ApplicationContext context) {
+    FlowApi(ApplicationContext context, FlowWrites writes) {
         this.flows = context.getBean(FlowRepositoryInterface.class);
-        this.flowService = context.getBean(FlowService.class);
-        this.parsing = context.getBean(FlowParsingService.class);
+        this.writes = writes;
     }
 
     void register(ApiServer api) {
@@ -39,7 +34,7 @@ final class FlowApi {
         if (flows.findById(request.tenant(), flow.getNamespace(), flow.getId()).isPresent()) {
             throw new ApiException(422, "Invalid entity: flow.id: Flow id already exists");
         }
-        return flowService.create(flow);                       // 1.3: create(flow, true)
+        return writes.create(flow);
     }
 
     private FlowWithSource update(Request request) throws Exception {
@@ -49,7 +44,7 @@ final class FlowApi {
             throw ApiException.illegalArgument("Flow id or namespace cannot be changed: the body declares "
                 + flow.getNamespace() + "." + flow.getId() + " for " + existing.getNamespace() + "." + existing.getId());
         }
-        return flowService.update(flow, existing);             // 1.3: flows.update(flow, existing)
+        return writes.update(flow, existing);
     }
 
     private Object get(Request request) {
@@ -59,7 +54,7 @@ final class FlowApi {
     }
 
     private Response delete(Request request) {
-        flowService.delete(existing(request));                 // 1.3: flows.delete(...)
+        writes.delete(existing(request));
         return Response.noContent();
     }
 
@@ -68,8 +63,7 @@ final class FlowApi {
     }
 
     private FlowGraph graph(Request request) throws Exception {
-        Flow flow = parsing.parse(existing(request), false);   // 1.3: PluginDefaultService.injectAllDefaults(flow, false)
-        return GraphUtils.flowGraph(flow, null);
+        return GraphUtils.flowGraph(writes.withDefaults(existing(request)), null);
     }
 
     private FlowWithSource existing(Request request) {
