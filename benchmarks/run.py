@@ -105,14 +105,15 @@ class PeakRss:
         self._thread.join()
 
 
-def start_server():
+def start_server(kestra_version=None):
     """This project's local Kestra on the benchmark's own port (its own state, the shared build)."""
     from metaflow_kestra.client import KestraClient
     from metaflow_kestra.connection import Connection
     from metaflow_kestra.local_server.server import LocalServer
     from metaflow_kestra.local_server.settings import ServerSettings
 
-    server = LocalServer(ServerSettings.from_environment(port=BENCH_PORT, management_port=BENCH_PORT + 1))
+    server = LocalServer(ServerSettings.from_environment(port=BENCH_PORT, management_port=BENCH_PORT + 1,
+                                                         kestra_version=kestra_version))
     state, _ = server.start()
     return server, state, KestraClient(Connection(state.url, state.username, state.password), timeout=120)
 
@@ -367,7 +368,19 @@ def write_report(args, state, text, ratios, compile_figures, sizes, all_rows):
         command=command.strip(), date=time.strftime("%Y-%m-%d"), machine=machine,
         server="this project's local server: Kestra %s's engine at %s" % (state.kestra_version, state.url),
         results=text, ratios=ratios, plot=plot.name, compile=compile_figures, sizes=sizes,
-        before=args.yaml_before, notes=(ROOT / "benchmarks" / "notes.md").read_text().strip()))
+        before=args.yaml_before, notes=(ROOT / "benchmarks" / "notes.md").read_text().strip(),
+        lines=kept_section(output)))
+
+
+LINES_BEGIN, LINES_END = "<!-- kestra lines: benchmarks/lines.py -->", "<!-- end kestra lines -->"
+
+
+def kept_section(output):
+    """The Kestra 1.3 / 2.0 section `benchmarks/lines.py` wrote into the report, kept as it is."""
+    text = output.read_text() if output.exists() else ""
+    if LINES_BEGIN in text and LINES_END in text:
+        return text[text.index(LINES_BEGIN):text.index(LINES_END) + len(LINES_END)]
+    return "%s\n(not measured yet: `python benchmarks/lines.py`)\n%s" % (LINES_BEGIN, LINES_END)
 
 
 TEMPLATE = """# Benchmarks
@@ -411,6 +424,8 @@ Bytes of YAML compiled by `compile_flow` for each sample shape (no code package)
 `{before}` (before) and in this tree (now), by `benchmarks/yaml_sizes.py`:
 
 {sizes}
+
+{lines}
 
 {notes}
 """

@@ -11,7 +11,7 @@ import click
 
 from .errors import KestraError
 from .errors import reports_errors as _reports_errors_with
-from .local_server.server import LocalServer
+from .local_server.server import LocalServer, server_on
 from .local_server.settings import (
     DEFAULT_MANAGEMENT_PORT,
     DEFAULT_PORT,
@@ -74,7 +74,7 @@ def start(**options):
 @port_option
 @reports_errors
 def stop(port):
-    server_ = LocalServer(ServerSettings.from_environment(port=port))
+    server_ = server_on(ServerSettings.from_environment(port=port))
     if server_.stop():
         click.echo("Stopped the local Kestra on port %d." % server_.settings.port)
     else:
@@ -85,7 +85,7 @@ def stop(port):
 @port_option
 @reports_errors
 def status(port):
-    server_ = LocalServer(ServerSettings.from_environment(port=port))
+    server_ = server_on(ServerSettings.from_environment(port=port))
     state = server_.running_state()
     if state is None:
         click.echo("No local Kestra is running on port %d." % server_.settings.port)
@@ -102,7 +102,7 @@ def status(port):
 @click.option("-n", "--lines", type=int, default=200, show_default=True, help="How many last lines.")
 @reports_errors
 def logs(port, lines):
-    server_ = LocalServer(ServerSettings.from_environment(port=port))
+    server_ = server_on(ServerSettings.from_environment(port=port))
     if not server_.log_file.exists():
         raise KestraError("No log at %s: the local Kestra was never started on this port."
                           % server_.log_file)

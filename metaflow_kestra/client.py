@@ -13,6 +13,8 @@ from .errors import KestraError
 
 DEFAULT_TIMEOUT = 30
 SUPPORTED_MAJOR_VERSIONS = (1, 2)
+TESTED_LINES = ("1.3", "2.0")  # major.minor releases the test suite runs on
+_warned_servers = set()  # URLs already told about an untested version, once per process
 _UNASKED = object()
 
 
@@ -104,8 +106,9 @@ class KestraClient:
         response = self._request("GET", "outputs/tasks/%s/%s" % (execution_id, task_run["id"]), allow=(404,))
         return (response.json() or {}) if response.ok else {}
 
-    def check_supported(self):
-        """Refuse, in one line, a server of a Kestra version this package cannot drive."""
+    def check_supported(self, warn=None):
+        """Refuse, in one line, a server of a Kestra version this package cannot drive; say once,
+        in one line, when its version is one the tests do not run on."""
         version = self.server_version()
         if version is None:
             return
@@ -114,6 +117,12 @@ class KestraClient:
             raise KestraError(
                 "Kestra at %s runs version %s; metaflow-kestra works with Kestra 1.x (1.3 LTS) and 2.x. "
                 "Upgrade the server, or point --kestra-host at one of those versions." % (self.connection.url, version))
+        line = ".".join(version.split(".")[:2])
+        if line not in TESTED_LINES and self.connection.url not in _warned_servers:
+            _warned_servers.add(self.connection.url)
+            (warn or _warn)("metaflow-kestra: warning: Kestra at %s runs %s, a version metaflow-kestra is not "
+                            "tested with (it is with %s); flows may deploy or run differently."
+                            % (self.connection.url, version, " and ".join("%s.x" % t for t in TESTED_LINES)))
 
     def delete_flow(self, namespace, flow_id):
         self._request("DELETE", "flows/%s/%s" % (namespace, flow_id), not_found=_flow_not_found(namespace, flow_id))
@@ -180,12 +189,32 @@ class KestraClient:
         return self._request("GET", "executions/search", params=params).json().get("results", [])
 
     def child_executions(self, execution_id, states=(), size=1000):
-        """Executions that `execution_id` started (ForEachItem, Subflow), oldest first."""
-        params = [("filters[triggerExecutionId][EQUALS]", execution_id), ("size", size), ("page", 1),
-                  ("sort", "state.startDate:asc")]
+        """Executions that `execution_id` started, oldest first: its ForEachItem and Subflow
+        children on Kestra 1.x, its Loop items' sub-executions on 2.x."""
+        if self.kestra_major() >= 2:
+            parent = [("filters[parentId][EQUALS]", execution_id), ("filters[kind][EQUALS]", "LOOP")]
+        else:
+            parent = [("filters[triggerExecutionId][EQUALS]", execution_id)]
+        params = parent + [("size", size), ("page", 1), ("sort", "state.startDate:asc")]
         if states:
             params.append(("filters[state][IN]", ",".join(states)))
         return self._request("GET", "executions/search", params=params).json().get("results", [])
+
+    def loop_executions(self, execution, size=1000):
+        """Kestra 2.x: the Loop sub-executions under `execution` at every depth, in one query.
+
+        They carry the labels of the execution they belong to, its correlation id included;
+        the parent links then keep only those under this one (the first `size`).
+        """
+        if self.kestra_major() < 2:
+            return []
+        correlation = _label(execution, "system.correlationId") or execution["id"]
+        params = [("filters[kind][EQUALS]", "LOOP"), ("filters[namespace][EQUALS]", execution["namespace"]),
+                  ("filters[flowId][EQUALS]", execution["flowId"]),
+                  ("filters[labels][EQUALS][system.correlationId]", correlation),
+                  ("size", size), ("page", 1), ("sort", "state.startDate:asc")]
+        found = self._request("GET", "executions/search", params=params).json().get("results", [])
+        return descendants_of(execution["id"], found)
 
     def kill(self, execution_id):
         self._request("DELETE", self._action(execution_id, "kill"),
@@ -259,6 +288,33 @@ class KestraClient:
             "Kestra answered %s %s with HTTP %d: %s"
             % (method, path, response.status_code, _error_text(response)), response
         )
+
+
+def descendants_of(execution_id, executions):
+    """Those of `executions` whose `parentId` links lead to `execution_id`, in their order."""
+    parent_of = {item["id"]: item.get("parentId") for item in executions}
+    under = {execution_id}
+    for item in executions:
+        chain, current = [], item["id"]
+        while current in parent_of and current not in under and current not in chain:
+            chain.append(current)
+            current = parent_of[current]
+        if current in under:
+            under.update(chain)
+    return [item for item in executions if item["id"] in under and item["id"] != execution_id]
+
+
+def _warn(text):
+    import sys
+
+    print(text, file=sys.stderr)
+
+
+def _label(execution, key):
+    for label in execution.get("labels") or []:
+        if label.get("key") == key:
+            return label.get("value")
+    return None
 
 
 def _flow_not_found(namespace, flow_id):

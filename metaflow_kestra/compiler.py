@@ -9,6 +9,9 @@ Recursive over the structure tree, so every nesting compiles the same way:
                     foreach body, compiled the same way) once per item
     Switch       -> `Switch` on the step the switch step reports it chose
 
+That is Kestra 1.x's flow language. For Kestra 2.x (`kestra_major=2`) a foreach
+is a `Loop`, each item a sub-execution; see "Kestra 2.x" below.
+
 Kestra keys a task's outputs inside a ForEach by the iteration values of its
 enclosing task runs, and `currentEachOutput` can only find a sibling's output
 from a direct child of a ForEach. So inside a ForEach, a branch that holds a
@@ -20,6 +23,16 @@ A child flow's tasks learn from its inputs what a task of the parent reads
 from Kestra: the root execution (the run id), the index path so far and the
 item. No task run of a body lives in the parent execution, so a foreach of
 thousands of items keeps every execution small (`benchmarks/fanout.py`).
+
+Kestra 2.x: a foreach is a `Loop` over the same values, and each item runs in a
+sub-execution of its own, so `--foreach subflows` changes nothing there. Inside
+an item, siblings' outputs are plain `outputs.<task>` (no `currentEachOutput`,
+no wrapper) and `item` gives the index path. A sub-execution sees its parent's
+`execution` and `trigger` one level up only, so tasks inside a Loop read the run's
+facts (execution id, start, trigger) from the outputs of the foreach step that
+started the Loop, which read them one level further up. There are no
+`pluginDefaults` in 2.x: every step task carries its own runner and commands,
+and the Flow trigger says `dependsOn`, not `preconditions`.
 """
 
 import re
@@ -32,7 +45,8 @@ from .errors import KestraError
 from .parameters import kestra_inputs
 from .runtime import (
     ENV_BATCH_SIZE, ENV_DEPLOYMENT, ENV_EXECUTION_ID, ENV_EXECUTION_START, ENV_ITEM, ENV_ITEMS_FILE,
-    ENV_LABELS, ENV_PARENTS, ENV_PATH, ENV_STEP, ENV_VALUE, INPUTS_FILE, ITEMS_FILE, TRIGGER_FILE,
+    ENV_LABELS, ENV_LOOP_ITEM, ENV_PARENTS, ENV_PATH, ENV_STEP, ENV_VALUE, INPUTS_FILE, ITEMS_FILE, TRIGGER_FILE,
+    ROOT_EXECUTION_OUTPUT, ROOT_START_OUTPUT, ROOT_TRIGGER_OUTPUT,
 )
 from .structure import ForEach, Loop, Parallel, Step, Switch, UnsupportedFlow, build_structure, foreaches_in, steps_in
 from .task_spec import task_specs
@@ -73,6 +87,12 @@ class CompileOptions:
     image: str = ""  # default container image for the docker task runner
     foreach: str = "inline"  # or "subflows": foreach items run in child executions
     foreach_batch: int = 100  # subflows: the most items one child execution runs (one after another)
+    kestra_major: int = 1  # the Kestra line whose flow language to write (1.x or 2.x)
+
+    @property
+    def loops(self):
+        """Whether a foreach is a Kestra 2.x `Loop` (each item a sub-execution)."""
+        return self.kestra_major >= 2
 
 
 def default_flow_id(flow_name, project_branch=None):
@@ -102,10 +122,10 @@ def compile_flow(flow, graph, deployment, options, triggers=None):
         labels={FLOW_LABEL: flow_name},
         inputs=kestra_inputs(flow, flow_name),
         variables={DEPLOYMENT_VARIABLE: deployment.to_json()},
-        plugin_defaults=k.share_plugin_defaults(tasks),
+        plugin_defaults=[] if options.loops else k.share_plugin_defaults(tasks),
         tasks=tasks,
-        triggers=kestra_triggers(triggers, options.namespace),
-        notes=[note for name in settings for note in settings[name].notes],
+        triggers=kestra_triggers(triggers, options.namespace, options.kestra_major),
+        notes=[note for name in settings for note in settings[name].notes] + _line_notes(graph, options),
         children=builder.children,
     )
 
@@ -115,8 +135,19 @@ def child_flow_id(parent_flow_id, split_step):
     return "%s.%s" % (parent_flow_id, split_step)
 
 
-def kestra_triggers(triggers, namespace):
-    """Kestra triggers for @schedule, @trigger events and @trigger_on_finish."""
+def _line_notes(graph, options):
+    if options.loops and options.foreach == "subflows" and any(node.type == "foreach" for node in graph):
+        return ["Kestra %d.x runs every foreach item as an execution of its own (Loop): --foreach subflows "
+                "and --foreach-batch change nothing there." % options.kestra_major]
+    return []
+
+
+def kestra_triggers(triggers, namespace, kestra_major=1):
+    """Kestra triggers for @schedule, @trigger events and @trigger_on_finish.
+
+    The Flow trigger waits for every upstream flow (within Kestra's default one-day
+    window): `preconditions` in Kestra 1.x, `dependsOn` in 2.x.
+    """
     result = []
     if triggers.schedule:
         schedule = {"id": "schedule", "type": k.SCHEDULE, "cron": triggers.schedule}
@@ -126,14 +157,14 @@ def kestra_triggers(triggers, namespace):
     for event in triggers.events:
         result.append({"id": "event-%s" % _trigger_id(event.name), "type": k.WEBHOOK, "key": event.name})
     if triggers.upstream:
-        result.append({
-            "id": "upstream-finished", "type": k.FLOW_TRIGGER,
-            "preconditions": {
-                "id": "upstream-succeeded",
-                "flows": [{"namespace": namespace, "flowId": flow_id, "states": ["SUCCESS"]}
-                          for flow_id in triggers.upstream],
-            },
-        })
+        upstream = [{"namespace": namespace, "flowId": flow_id, "states": ["SUCCESS"]}
+                    for flow_id in triggers.upstream]
+        trigger = {"id": "upstream-finished", "type": k.FLOW_TRIGGER}
+        if kestra_major >= 2:
+            trigger["dependsOn"] = upstream
+        else:
+            trigger["preconditions"] = {"id": "upstream-succeeded", "flows": upstream}
+        result.append(trigger)
     return result
 
 
@@ -149,16 +180,28 @@ class _Place:
     direct: bool = False
 
 
+# Facts of the run's root execution: (how the root reads it, the child flow input, the
+# output of a foreach step that passes it into its Loop's sub-executions).
+EXECUTION_FACT = ("{{ execution.id }}", CHILD_EXECUTION, ROOT_EXECUTION_OUTPUT)
+START_FACT = ("{{ execution.startDate }}", CHILD_STARTED, ROOT_START_OUTPUT)
+TRIGGER_FACT = (encoded("(trigger ?? '') | toJson"), CHILD_TRIGGER, ROOT_TRIGGER_OUTPUT)
+
+
 @dataclass(frozen=True)
 class _Scope:
-    """Whose execution a task runs in: the root flow's, or a foreach body's child flow's."""
+    """Whose execution a task runs in: the root flow's, a foreach body's child flow's, or
+    (Kestra 2.x) a Loop item's sub-execution, started by foreach step `loop_split`."""
 
     flow_id: str
     child: bool = False
     batch: bool = False  # a child that runs a batch of items in turn (its ForEach gives the item)
+    loop_split: str = ""
 
-    def root(self, expression, child_input):
-        """An expression for a fact of the root execution, read in this flow."""
+    def root(self, fact):
+        """An expression for a fact of the root execution, read in this scope."""
+        expression, child_input, split_output = fact
+        if self.loop_split:
+            return "{{ outputs.%s.vars.%s }}" % (self.loop_split, split_output)
         return "{{ inputs.%s }}" % child_input if self.child else expression
 
 
@@ -193,6 +236,8 @@ class _Builder:
                     id="%s-branches" % item.split,
                     tasks=[self.branch(branch, place) for branch in item.branches],
                 ))
+            elif isinstance(item, ForEach) and self.options.loops:
+                tasks.append(self.loop(item, place))
             elif isinstance(item, ForEach) and self.options.foreach == "subflows":
                 tasks.append(self.foreach_item(item))
             elif isinstance(item, ForEach):
@@ -216,6 +261,21 @@ class _Builder:
                 raise TypeError("not a structure block: %r" % (item,))
         return tasks
 
+    def loop(self, item, place):
+        """Kestra 2.x: a Loop over the split's items, each item's body in a sub-execution."""
+        parent = self.scope
+        self.scope = replace(parent, loop_split=item.split)
+        try:
+            tasks = self.sequence(item.body, _Place())
+        finally:
+            self.scope = parent
+        return k.LoopTask(
+            id="%s-foreach" % item.split,
+            values=self.output(item.split, "foreach_values", place, "toJson"),
+            concurrency_limit=self.options.max_workers,
+            tasks=tasks,
+        )
+
     def foreach_item(self, item):
         """A ForEachItem over the split's items file, starting the body's child flow once per item."""
         parent = self.scope
@@ -236,7 +296,7 @@ class _Builder:
         finally:
             self.scope = parent
         inputs = {
-            CHILD_EXECUTION: parent.root("{{ execution.id }}", CHILD_EXECUTION),
+            CHILD_EXECUTION: parent.root(EXECUTION_FACT),
             CHILD_PATH: "{{ outputs.%s.vars.index_path }}" % item.split,
         }
         child_inputs = [
@@ -253,10 +313,10 @@ class _Builder:
             child_inputs.append(k.Input(CHILD_ITEM, "INT", True,
                                         description="The item of foreach step %s" % item.split))
         if self.workflow_timeout:
-            inputs[CHILD_STARTED] = parent.root("{{ execution.startDate }}", CHILD_STARTED)
+            inputs[CHILD_STARTED] = parent.root(START_FACT)
             child_inputs.append(k.Input(CHILD_STARTED, "STRING", True, description="When the run started"))
         if self.reads_trigger:
-            inputs[CHILD_TRIGGER] = parent.root(encoded("(trigger ?? '') | toJson"), CHILD_TRIGGER)
+            inputs[CHILD_TRIGGER] = parent.root(TRIGGER_FACT)
             child_inputs.append(k.Input(CHILD_TRIGGER, "STRING", True,
                                         description="What started the run (base64 JSON)"))
         self.children.insert(place, k.KestraFlow(
@@ -337,7 +397,7 @@ class _Builder:
         env = {
             ENV_DEPLOYMENT: "{{ vars.%s }}" % DEPLOYMENT_VARIABLE,
             ENV_STEP: spec.to_json(),
-            ENV_EXECUTION_ID: scope.root("{{ execution.id }}", CHILD_EXECUTION),
+            ENV_EXECUTION_ID: scope.root(EXECUTION_FACT),
             ENV_LABELS: encoded("labels | toJson"),
         }
         if scope.child:
@@ -345,11 +405,13 @@ class _Builder:
             if not scope.batch:
                 env[ENV_ITEM] = "{{ inputs.%s }}" % CHILD_ITEM
         output_files = []
-        if spec.fans_out and self.options.foreach == "subflows":
+        if spec.fans_out and self.options.foreach == "subflows" and not self.options.loops:
             env[ENV_ITEMS_FILE] = ITEMS_FILE
             if self.runs_batches(step):
                 env[ENV_BATCH_SIZE] = str(self.options.foreach_batch)
             output_files.append(ITEMS_FILE)
+        if scope.loop_split:
+            env[ENV_LOOP_ITEM] = encoded("item | toJson")
         if place.in_foreach:
             env[ENV_PARENTS] = encoded("parents | toJson")
         if place.direct:
@@ -360,9 +422,9 @@ class _Builder:
         if spec.start and self.has_inputs:
             input_files[INPUTS_FILE] = encoded("inputs | toJson")
         if self.reads_trigger:
-            input_files[TRIGGER_FILE] = scope.root(encoded("(trigger ?? '') | toJson"), CHILD_TRIGGER)
+            input_files[TRIGGER_FILE] = scope.root(TRIGGER_FACT)
         if self.workflow_timeout:
-            env[ENV_EXECUTION_START] = scope.root("{{ execution.startDate }}", CHILD_STARTED)
+            env[ENV_EXECUTION_START] = scope.root(START_FACT)
         settings = self.settings[step]
         env.update(settings.environment)
         for name in settings.secrets:
@@ -451,7 +513,10 @@ def _check_ids(flow_name, flow_id, options, graph):
         raise KestraError("Flow %s: --foreach must be one of %s." % (flow_name, ", ".join(FOREACH_MODES)))
     if not isinstance(options.foreach_batch, int) or options.foreach_batch < 1:
         raise KestraError("Flow %s: --foreach-batch must be 1 or more, not %r." % (flow_name, options.foreach_batch))
-    if options.foreach == "subflows":
+    if options.kestra_major not in (1, 2):
+        raise KestraError("Flow %s: metaflow-kestra writes flows for Kestra 1.x and 2.x, not %r.x; check "
+                          "--kestra-version." % (flow_name, options.kestra_major))
+    if options.foreach == "subflows" and not options.loops:
         for node in graph:
             child_id = child_flow_id(flow_id, node.name)
             if node.type == "foreach" and not _FLOW_ID.match(child_id):

@@ -73,8 +73,7 @@ def _checked_url(host):
 
 def running_local_server(port=None):
     """The state of the running local server (default port unless given), or None."""
-    from .local_server.server import LocalServer
+    from .local_server.server import server_on
     from .local_server.settings import ServerSettings
 
-    settings = ServerSettings.from_environment(port=port)
-    return LocalServer(settings).running_state()
+    return server_on(ServerSettings.from_environment(port=port)).running_state()

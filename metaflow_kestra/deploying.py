@@ -155,14 +155,52 @@ class DeployOptions:
     worker_python: str = "python"
     foreach: str = "inline"
     foreach_batch: int = 100
+    kestra_version: str = ""  # the Kestra whose flow language to write; "" = the server's
 
-    def compile_options(self, target):
+    def compile_options(self, target, kestra_major=1):
         return CompileOptions(namespace=target.namespace, flow_id=target.flow_id, max_workers=self.max_workers,
                               python=self.worker_python, task_runner=self.task_runner, image=self.image or "",
-                              foreach=self.foreach, foreach_batch=self.foreach_batch)
+                              foreach=self.foreach, foreach_batch=self.foreach_batch, kestra_major=kestra_major)
 
 
-def compile_to_yaml(context, target, settings=None, echo=None):
+def major_of(version, flow_name):
+    """1 for "1.3" or "1.3.31", 2 for "2.0.0"; a KestraError for anything else."""
+    head = str(version).strip().split(".", 1)[0]
+    if not head.isdigit() or int(head) not in (1, 2):
+        raise KestraError("Flow %s: --kestra-version %r is not a Kestra version metaflow-kestra writes flows for "
+                          "(1.x, e.g. 1.3, or 2.x, e.g. 2.0)." % (flow_name, version))
+    return int(head)
+
+
+def target_kestra_major(settings, flow_name, client=None, probe=None):
+    """The Kestra line to compile for: --kestra-version, else the server's, else 1.x (the LTS).
+
+    `client` is the server the flow is about to be deployed to: a --kestra-version of
+    another major is refused, since that server would reject or misrun the flow. `probe`
+    gives a client to ask when nothing is deployed (`compile`); a server it cannot
+    reach leaves the default.
+    """
+    asked = major_of(settings.kestra_version, flow_name) if settings.kestra_version else None
+    if client is not None:
+        client.check_supported()  # a version it cannot drive is refused first, in its own words
+        major = client.kestra_major()
+        if asked is not None and asked != major:
+            raise KestraError(
+                "Flow %s: --kestra-version %s writes a flow for Kestra %d.x, but the server at %s runs %s. "
+                "Drop --kestra-version to write for the server's version." % (
+                    flow_name, settings.kestra_version, asked, client.connection.url, client.server_version()))
+        return major
+    if asked is not None:
+        return asked
+    if probe is not None:
+        try:
+            return probe().kestra_major()
+        except KestraError:
+            pass
+    return 1
+
+
+def compile_to_yaml(context, target, settings=None, echo=None, kestra_major=1):
     """(YAML text, code package) of the Kestra flow for this Metaflow flow.
 
     The YAML names the package's namespace file; `deploy` uploads both. With
@@ -170,7 +208,7 @@ def compile_to_yaml(context, target, settings=None, echo=None):
     bodies, one YAML document each.
     """
     settings = settings or DeployOptions()
-    options = settings.compile_options(target)
+    options = settings.compile_options(target, kestra_major)
     tags, workflow_timeout = settings.tags, settings.workflow_timeout
     triggers = flow_triggers(context.flow, context.flow_name, upstream_flow_id)
     package = context.code_package()

@@ -68,7 +68,13 @@ def execution_url(connection, target, execution_id):
 
 def follow(client, execution_id, steps, echo, timeout):
     """Wait for the execution with live per-step progress; show failed steps' logs. Return its state."""
-    execution = client.wait(execution_id, timeout=timeout, on_update=ProgressPrinter(steps, echo))
+    loops = client.kestra_major() >= 2
+    progress = ProgressPrinter(steps, echo, loop_items=client.loop_executions if loops else None)
+    began = time.monotonic()
+    execution = client.wait(execution_id, timeout=timeout, on_update=progress)
+    if loops:
+        settle_loop_items(client, execution, timeout - (time.monotonic() - began))
+        progress(execution)
     state = execution["state"]["current"]
     if state != "SUCCESS":
         for failed, step in failed_tasks(client, execution, set(steps)):
@@ -79,9 +85,28 @@ def follow(client, execution_id, steps, echo, timeout):
     return state
 
 
+def settle_loop_items(client, execution, timeout, poll=0.5):
+    """Kestra 2.x: wait for the Loop items still running under an execution that has ended.
+
+    Kestra 2.0.0 ends a run when one item fails and lets the others run on; the run is not
+    over for Metaflow (or for a Restart) until they end. Returns the items.
+    """
+    deadline = time.monotonic() + max(timeout, 0)
+    while True:
+        items = client.loop_executions(execution)
+        running = [item for item in items if item["state"]["current"] not in states.TERMINAL]
+        if not running:
+            return items
+        if time.monotonic() > deadline:
+            raise KestraError("Execution %s ended %s, but %d of its foreach items are still running on Kestra."
+                              % (execution["id"], execution["state"]["current"], len(running)))
+        time.sleep(poll)
+
+
 def failed_tasks(client, execution, steps, limit=3):
     """(execution, step) of failed steps: in the execution, then in its failed child executions
-    (a foreach body run with `--foreach subflows`), the first `limit` of them at each depth."""
+    (a foreach body run with `--foreach subflows`, or a Loop's items on Kestra 2.x), the first
+    `limit` of them at each depth."""
     found = [(execution, step) for step in failed_steps(execution, steps)]
     for child in client.child_executions(execution["id"], states=states.FAILED, size=limit):
         found.extend(failed_tasks(client, client.execution(child["id"]), steps, limit))
@@ -90,7 +115,7 @@ def failed_tasks(client, execution, steps, limit=3):
 
 def run_logs(client, execution_id, task_id=None):
     """Log entries of the run: its execution's and those of the child executions it started
-    (foreach bodies with `--foreach subflows`), at every depth, in time order."""
+    (foreach bodies with `--foreach subflows`, Loop items on Kestra 2.x), at every depth, in time order."""
     entries, todo = [], [execution_id]
     while todo:
         current = todo.pop()
@@ -169,6 +194,8 @@ def restart_execution(client, target, run_id, settle=60):
         raise KestraError("Run %s is %s: Kestra restarts only a failed run. Use `resume --clone-run-id %s` "
                           "(with --step <step> to run finished steps again) for a new run that reuses what "
                           "finished." % (run_id, state, run_id))
+    if client.kestra_major() >= 2:
+        _check_loops_restartable(client, execution, run_id, settle_loop_items(client, execution, settle))
     seen = len(execution["state"].get("histories") or [])
     client.restart(execution["id"])
     # Kestra applies the restart through its queues: the execution read back may not show it yet.
@@ -178,6 +205,32 @@ def restart_execution(client, target, run_id, settle=60):
             raise KestraError("Kestra accepted the restart of run %s but did not start it within %ds."
                               % (run_id, settle))
         time.sleep(0.2)
+
+
+def _check_loops_restartable(client, execution, run_id, items):
+    """Kestra 2.0.0 can record a Loop as successful after one of its items failed (a later
+    item's success overwrites the failure); its Restart then never runs that item again."""
+    execution = client.execution(execution["id"])  # the Loop's state once its items have ended
+    by_id = {item["id"]: item for item in items}
+    by_id[execution["id"]] = execution
+    for item in items:
+        if item["state"]["current"] not in states.FAILED:
+            continue
+        parent = by_id.get(item.get("parentId"))
+        if parent is None:
+            continue
+        if "taskRunList" not in parent:  # Kestra's own search leaves the task runs out
+            parent = by_id[parent["id"]] = client.execution(parent["id"])
+        loop_run = item.get("loopRun") or {}
+        loop_state = next((run["state"]["current"] for run in parent.get("taskRunList") or []
+                           if run["id"] == loop_run.get("taskRunId")), None)
+        if loop_state is not None and loop_state not in states.FAILED:
+            raise KestraError(
+                "Run %s: Kestra %s recorded foreach %s as %s although its item %s failed, so Kestra's "
+                "Restart cannot run that item again. Resume the run instead: `python flow.py kestra resume "
+                "--clone-run-id %s` reuses every task that finished." % (
+                    run_id, client.server_version(), loop_run.get("taskId"), loop_state, loop_run.get("index"),
+                    run_id))
 
 
 def _input_field(value):

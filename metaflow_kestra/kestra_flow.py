@@ -16,6 +16,7 @@ PARALLEL = "io.kestra.plugin.core.flow.Parallel"
 SEQUENTIAL = "io.kestra.plugin.core.flow.Sequential"
 FOR_EACH = "io.kestra.plugin.core.flow.ForEach"
 FOR_EACH_ITEM = "io.kestra.plugin.core.flow.ForEachItem"
+LOOP = "io.kestra.plugin.core.flow.Loop"  # Kestra 2.x: each item runs as a sub-execution
 SWITCH = "io.kestra.plugin.core.flow.Switch"
 LOG = "io.kestra.plugin.core.log.Log"
 SCHEDULE = "io.kestra.plugin.core.trigger.Schedule"
@@ -105,6 +106,24 @@ class ForEachTask:
 
     def to_dict(self):
         return _flowable(FOR_EACH, self.id, self.tasks, self.description,
+                         values=self.values, concurrencyLimit=self.concurrency_limit)
+
+
+@dataclass
+class LoopTask:
+    """Kestra 2.x's foreach: each item of `values` runs `tasks` in a sub-execution of its own.
+
+    `concurrencyLimit` is set every time: Loop's default is one item at a time.
+    """
+
+    id: str
+    values: str
+    concurrency_limit: int
+    tasks: list
+    description: Optional[str] = None
+
+    def to_dict(self):
+        return _flowable(LOOP, self.id, self.tasks, self.description,
                          values=self.values, concurrencyLimit=self.concurrency_limit)
 
 

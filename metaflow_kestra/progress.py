@@ -2,9 +2,11 @@
 
 Pure functions of Kestra's execution JSON, so they are tested without a
 server: a step task inside a ForEach has one task run per item, shown as
-`score  12/20 done, 3 running`.
+`score  12/20 done, 3 running`. On Kestra 2.x the task runs of a foreach's
+items live in the Loop's sub-executions, which are passed in beside it.
 """
 
+import time
 from collections import Counter, OrderedDict
 
 from . import states
@@ -13,12 +15,13 @@ from . import states
 ITEMS_SUFFIX = "_items"  # ForEachItem's task run that starts and counts the child executions
 
 
-def step_summaries(execution, steps):
+def step_summaries(execution, steps, loop_items=()):
     """{step: summary text} for the steps (Kestra task ids) that have task runs.
 
     A ForEachItem (a foreach body run as child executions) is summed up from the
     counters Kestra keeps on it, under "<foreach task> executions" (an execution runs one item
-    or a batch of them).
+    or a batch of them). Kestra 2.x: `loop_items` are the Loop sub-executions of the run;
+    their task runs count for their steps, and each Loop shows as "<foreach task> items".
     """
     counts = OrderedDict()
     for run in execution.get("taskRunList") or []:
@@ -28,6 +31,13 @@ def step_summaries(execution, steps):
             children = child_counts(run)
             if children is not None:
                 counts["%s executions" % run["taskId"][:-len(ITEMS_SUFFIX)]] = children
+    for item in sorted(loop_items, key=lambda e: (e.get("state") or {}).get("startDate") or ""):
+        loop_task = (item.get("loopRun") or {}).get("taskId")
+        if loop_task:
+            counts.setdefault("%s items" % loop_task, Counter())[item["state"]["current"]] += 1
+        for run in item.get("taskRunList") or []:
+            if run["taskId"] in steps:
+                counts.setdefault(run["taskId"], Counter())[run["state"]["current"]] += 1
     return {step: _summary(counter) for step, counter in counts.items()}
 
 
@@ -67,15 +77,26 @@ def failed_steps(execution, steps):
 
 
 class ProgressPrinter:
-    """Prints each step's summary when it changes."""
+    """Prints each step's summary when it changes.
 
-    def __init__(self, steps, echo):
+    `loop_items(execution)` gives the run's Loop sub-executions (Kestra 2.x); they are
+    asked for every `loop_poll` seconds, and once more when the run has ended.
+    """
+
+    def __init__(self, steps, echo, loop_items=None, loop_poll=2.0):
         self.steps = set(steps)
         self.echo = echo
         self.shown = {}
+        self.loop_items = loop_items
+        self.loop_poll = loop_poll
+        self._items, self._asked = [], None
 
     def __call__(self, execution):
-        for step, summary in step_summaries(execution, self.steps).items():
+        if self.loop_items:
+            ended = execution["state"]["current"] in states.TERMINAL
+            if ended or self._asked is None or time.monotonic() - self._asked >= self.loop_poll:
+                self._items, self._asked = self.loop_items(execution), time.monotonic()
+        for step, summary in step_summaries(execution, self.steps, self._items).items():
             if self.shown.get(step) != summary:
                 self.shown[step] = summary
                 self.echo("  %-32s %s" % (step, summary))

@@ -27,6 +27,13 @@ ENV_EXECUTION_ID = "METAFLOW_KESTRA_EXECUTION_ID"
 ENV_PARENTS = "METAFLOW_KESTRA_PARENTS"
 ENV_VALUE = "METAFLOW_KESTRA_VALUE"
 ENV_LABELS = "METAFLOW_KESTRA_LABELS"
+# Kestra 2.x: the Loop item a task runs in (`item | toJson`: its value and its parents' values).
+ENV_LOOP_ITEM = "METAFLOW_KESTRA_LOOP_ITEM"
+# A foreach step's outputs that pass the run's facts into its Loop's sub-executions (Kestra 2.x
+# shows a sub-execution its parent's execution and trigger only, not the root's).
+ROOT_EXECUTION_OUTPUT = "execution_id"
+ROOT_START_OUTPUT = "execution_start"
+ROOT_TRIGGER_OUTPUT = "trigger"
 # Files Kestra writes into the task's working directory (the task's `inputFiles`), base64.
 INPUTS_FILE = "metaflow-kestra-inputs.b64"
 TRIGGER_FILE = "metaflow-kestra-trigger.b64"
@@ -64,6 +71,21 @@ def index_path_from(parents_json, own_value):
     if own_value:
         values.append(own_value)
     return tuple(int(value) for value in values if value.isdigit())
+
+
+def loop_index_path(item_json):
+    """The foreach index path (outermost first) of a Kestra 2.x Loop item (`item | toJson`).
+
+    `item.parents` lists the enclosing Loop items outermost first; each value is one of
+    our decimal indices.
+    """
+    if not item_json:
+        return ()
+    item = json.loads(item_json)
+    values = [parent.get("value") for parent in item.get("parents") or []] + [item.get("value")]
+    if not all(isinstance(value, str) and value.isdigit() for value in values):
+        raise TaskRefused("%s must be a Loop item over foreach indices, not %r." % (ENV_LOOP_ITEM, item_json))
+    return tuple(int(value) for value in values)
 
 
 def child_index_path(path_json, item):
@@ -123,7 +145,8 @@ def run_task(environ, state=None, runner=None, emit=print):
     spec = TaskSpec.from_json(environ[ENV_STEP])
     run_id = ids.run_id_for(environ[ENV_EXECUTION_ID])
     index_path = (child_index_path(environ.get(ENV_PATH), environ.get(ENV_ITEM))
-                  + index_path_from(decoded(environ.get(ENV_PARENTS)), decoded(environ.get(ENV_VALUE))))
+                  + index_path_from(decoded(environ.get(ENV_PARENTS)), decoded(environ.get(ENV_VALUE)))
+                  + loop_index_path(decoded(environ.get(ENV_LOOP_ITEM))))
     state = state or DatastoreRunState(deployment)
     link_local_datastore(deployment)
     trigger = trigger_variables(decoded(_input_file(TRIGGER_FILE)))
@@ -173,8 +196,22 @@ def run_task(environ, state=None, runner=None, emit=print):
         write_items(items_file, task["_foreach_num_splits"], int(batch) if batch else None)
     elif spec.fans_out and task["_foreach_num_splits"] > LARGE_INLINE_FOREACH:
         print(large_foreach_warning(deployment.flow_name, spec.step, task["_foreach_num_splits"]), flush=True)
-    emit(outputs_line(_outputs(deployment, spec, pathspec, task, next_steps, iteration, index_path,
-                               listed=not items_file)))
+    outputs = _outputs(deployment, spec, pathspec, task, next_steps, iteration, index_path, listed=not items_file)
+    if spec.fans_out:
+        outputs.update(root_facts(environ))
+    emit(outputs_line(outputs))
+
+
+def root_facts(environ):
+    """What a foreach step passes into the items it starts: the run's execution id, start and
+    trigger (Kestra 2.x Loop items read them from here; 1.x ignores them)."""
+    facts = {ROOT_EXECUTION_OUTPUT: environ[ENV_EXECUTION_ID]}
+    if environ.get(ENV_EXECUTION_START):
+        facts[ROOT_START_OUTPUT] = environ[ENV_EXECUTION_START]
+    trigger = _input_file(TRIGGER_FILE)
+    if trigger is not None:
+        facts[ROOT_TRIGGER_OUTPUT] = trigger
+    return facts
 
 
 def flow_file_of(deployment):

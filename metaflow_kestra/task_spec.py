@@ -167,6 +167,7 @@ def input_paths(spec, run_id, index_path, state):
         paths = []
         for i in range(state.num_splits(foreach_task)):
             paths.extend(_resolve_groups(spec, run_id, index_path + (i,), state))
+        _check_all_finished(spec, run_id, paths, state)
         return paths
     return _resolve_groups(spec, run_id, index_path, state)
 
@@ -195,6 +196,20 @@ def _resolve_groups(spec, run_id, index_path, state):
             )
         paths.append(candidates[-1])
     return paths
+
+
+def _check_all_finished(spec, run_id, paths, state):
+    """A foreach join runs only once every item finished: an engine may end the foreach early
+    (Kestra 2.0.0 can record a Loop as successful after one of its items failed)."""
+    ran = state.finished(paths)
+    missing = [path.split("/")[-1] for path in paths if path not in ran]
+    if missing:
+        raise MissingInput(
+            "Step %s joins a foreach, but task%s %s of run %s did not finish successfully: not joining "
+            "partial results. Restart the run, or resume it with `python flow.py kestra resume "
+            "--clone-run-id %s`." % (spec.step, "s" if len(missing) > 1 else "", ", ".join(missing[:5])
+                                     + (" and %d more" % (len(missing) - 5) if len(missing) > 5 else ""),
+                                     run_id, run_id))
 
 
 def _candidate(ref, run_id, index_path, state):

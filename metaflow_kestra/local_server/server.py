@@ -28,7 +28,7 @@ from ..errors import ServerError
 from .build import SERVER_MAIN_CLASS, ensure_built
 from .java import find_java, required_java
 from .kestra_config import write_config
-from .settings import LOCAL_PASSWORD, LOCAL_USERNAME, LOOPBACK
+from .settings import LINE_VERSIONS, LOCAL_PASSWORD, LOCAL_USERNAME, LOOPBACK
 
 POLL_SECONDS = 0.5
 STOP_GRACE_SECONDS = 30
@@ -209,6 +209,20 @@ class LocalServer:
             self.state_file.unlink()
         except FileNotFoundError:
             pass
+
+
+def server_on(settings):
+    """The local server running on `settings.port`, of whichever Kestra line; else the one `settings` names.
+
+    Each line keeps its own state directory, so `server stop --port P` must look in both.
+    """
+    others = [replace(settings, kestra_version=version) for major, version in sorted(LINE_VERSIONS.items())
+              if major != settings.kestra_major]
+    for candidate in [settings] + others:
+        server = LocalServer(candidate)
+        if server.running_state() is not None:
+            return server
+    return LocalServer(settings)
 
 
 def worker_environment(environ):

@@ -10,6 +10,8 @@ from ..errors import ServerError
 # release whose modules Maven can resolve: every module POM imports the
 # release's BOM (io.kestra:platform), and 1.3.34's BOM is not published.
 DEFAULT_KESTRA_VERSION = "1.3.31"
+# The release of each line the local server runs when that line is asked for by major only.
+LINE_VERSIONS = {1: DEFAULT_KESTRA_VERSION, 2: "2.0.0"}
 DEFAULT_MAVEN_REPOSITORY = "https://repo.maven.apache.org/maven2"
 
 DEFAULT_PORT = 8080

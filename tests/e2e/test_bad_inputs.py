@@ -17,7 +17,7 @@ from tests.e2e.conftest import kestra_workspace
 from tests.e2e.test_flows_on_kestra import run_on_kestra
 from tests.flow_loading import flow_path
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.both_lines]  # scripts/test.sh: on Kestra 1.3 and 2.0
 NAMESPACE = "metaflow.tests"
 DOWN = "http://127.0.0.1:9"  # nothing listens on the discard port
 DOC = Path(__file__).resolve().parents[2] / "docs" / "bad-inputs.md"

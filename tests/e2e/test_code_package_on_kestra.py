@@ -9,7 +9,7 @@ import pytest
 from metaflow_kestra import ids
 from tests.flow_loading import flow_path
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.both_lines]  # scripts/test.sh: on Kestra 1.3 and 2.0
 NAMESPACE = "metaflow.tests"
 
 

@@ -9,7 +9,7 @@ from metaflow_kestra.client import KestraClient
 from metaflow_kestra.deploying import Target
 from metaflow_kestra.executions import start_execution
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.both_lines]  # scripts/test.sh: on Kestra 1.3 and 2.0
 NAMESPACE = "metaflow.tests"
 EXECUTIONS = 20
 

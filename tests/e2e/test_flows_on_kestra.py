@@ -7,7 +7,7 @@ import pytest
 from metaflow_kestra.client import KestraApiError
 from tests.shapes import SHAPES, TRICKY
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.both_lines]  # scripts/test.sh: on Kestra 1.3 and 2.0
 NAMESPACE = "metaflow.tests"
 
 

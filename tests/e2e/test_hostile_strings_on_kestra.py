@@ -16,7 +16,7 @@ from metaflow_kestra.pebble import has_template_syntax
 from tests.e2e.test_flows_on_kestra import NAMESPACE, run_on_kestra
 from tests.hostile import PEBBLE_CASES, PIECES
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.both_lines]  # scripts/test.sh: on Kestra 1.3 and 2.0
 
 
 def hostile_batch(combinations=12, seed=20240601):

@@ -8,7 +8,7 @@ import pytest
 
 from tests.e2e.test_flows_on_kestra import run_on_kestra
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.both_lines]  # scripts/test.sh: on Kestra 1.3 and 2.0
 
 
 def test_two_parameters_of_100_kib_each(workspace):

@@ -12,7 +12,7 @@ from tests.e2e.conftest import kestra_workspace
 from tests.e2e.test_flows_on_kestra import run_on_kestra
 
 moto_server = pytest.importorskip("moto.server", reason="moto[server] is in the dev extras")
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.both_lines]  # scripts/test.sh: on Kestra 1.3 and 2.0
 
 
 def process_environment(pid):

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.both_lines]  # scripts/test.sh: on Kestra 1.3 and 2.0
 NAMESPACE = "metaflow.scripts"
 
 FLOW = r"""id: scripts
@@ -61,11 +61,12 @@ def test_commands_before_commands_env_outputs_and_files(kestra_server, kestra_cl
     final = kestra_client.wait(execution["id"], timeout=120)
     runs = {run["taskId"]: run for run in final["taskRunList"]}
     assert final["state"]["current"] == "SUCCESS", [(t, r["state"]["current"]) for t, r in runs.items()]
-    shell = runs["shell"]["outputs"]
+    outputs = {task_id: kestra_client.task_outputs(final["id"], run) for task_id, run in runs.items()}
+    shell = outputs["shell"]
     assert shell["vars"] == {"answer": 42, "word": "first"} and shell["exitCode"] == 0
     assert "out.txt" in shell["outputFiles"]
-    assert runs["py"]["outputs"]["vars"] == {"unbuffered": "true", "previous": 42}
-    assert runs["pycommands"]["outputs"]["vars"] == {"ok": True}
+    assert outputs["py"]["vars"] == {"unbuffered": "true", "previous": 42}
+    assert outputs["pycommands"]["vars"] == {"ok": True}
     deadline = time.time() + 30
     while True:  # the indexer writes logs asynchronously
         lines = [entry["message"] for entry in kestra_client.logs(execution["id"], task_id="shell", min_level="DEBUG")]

@@ -10,7 +10,7 @@ from tests.e2e.test_flows_on_kestra import run_on_kestra
 from tests.e2e.test_operations_on_kestra import kestra
 from tests.e2e.test_reliability_on_kestra import _start_killable
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.both_lines]  # scripts/test.sh: on Kestra 1.3 and 2.0
 STEPS = ["start", "one", "two", "three", "end"]
 
 

@@ -26,7 +26,8 @@ class RecordingRunner(StepRunner):
 
 def test_a_10000_parent_join_passes_its_inputs_in_a_file():
     spec = specs("foreach_flow")["join"]
-    paths = input_paths(spec, RUN, (), FakeRun(splits={RUN + "/start/start": PARENTS}))
+    items = [RUN + "/square/square-%d" % i for i in range(PARENTS)]  # all finished: a join checks
+    paths = input_paths(spec, RUN, (), FakeRun(finished=items, splits={RUN + "/start/start": PARENTS}))
     assert len(paths) == PARENTS and paths[-1] == RUN + "/square/square-%d" % (PARENTS - 1)
     runner = RecordingRunner(Deployment(flow_name="ForeachFlow", flow_file="/f.py"), {"PATH": "/bin"})
     for in_process in (True, False):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from metaflow_kestra.errors import ServerError
-from metaflow_kestra.local_server.server import LocalServer
+from metaflow_kestra.local_server.server import LocalServer, server_on
 from metaflow_kestra.local_server.settings import ServerSettings
 
 STANDIN = str(Path(__file__).with_name("standin_server.py"))
@@ -24,9 +24,10 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def make_server(tmp_path, mode="healthy", timeout=20.0):
+def make_server(tmp_path, mode="healthy", timeout=20.0, kestra_version=None):
     settings = ServerSettings(
-        home=tmp_path, port=free_port(), management_port=free_port(), start_timeout=timeout
+        home=tmp_path, port=free_port(), management_port=free_port(), start_timeout=timeout,
+        **({"kestra_version": kestra_version} if kestra_version else {}),
     )
 
     def launch(server):
@@ -97,3 +98,17 @@ def test_a_server_that_never_answers_times_out_and_is_stopped(tmp_path):
     pid = int(log.split("stand-in pid ")[1].split()[0])
     assert not alive(pid), "the server that timed out must have been killed"
     assert server.running_state() is None
+
+
+def test_stop_and_status_find_the_server_on_a_port_whichever_kestra_line_it_runs(tmp_path):
+    server = make_server(tmp_path, kestra_version="2.0.0")
+    state, _ = server.start()
+    try:
+        # `server stop --port P` knows only the port: the default line's state dir is empty.
+        asked = ServerSettings(home=tmp_path, port=server.settings.port)
+        assert LocalServer(asked).running_state() is None
+        found = server_on(asked)
+        assert found.state_dir == server.state_dir and found.running_state().pid == state.pid
+    finally:
+        assert server_on(ServerSettings(home=tmp_path, port=server.settings.port)).stop()
+    assert server_on(ServerSettings(home=tmp_path, port=server.settings.port)).running_state() is None

@@ -61,10 +61,19 @@ def test_foreach_join_reads_every_item_up_to_the_cardinality():
     inner_join = [s for s in all_specs.values() if s.foreach_join and s.depth == 1][0]
     foreach_step = inner_join.foreach_join
     last = inner_join.groups[0][0].step
-    state = FakeRun(splits={"%s/%s/%s-2" % (RUN, foreach_step, foreach_step): 3})
-    assert input_paths(inner_join, RUN, (2,), state) == [
-        "%s/%s/%s-2-%d" % (RUN, last, last, i) for i in range(3)
-    ]
+    items = ["%s/%s/%s-2-%d" % (RUN, last, last, i) for i in range(3)]
+    state = FakeRun(finished=items, splits={"%s/%s/%s-2" % (RUN, foreach_step, foreach_step): 3})
+    assert input_paths(inner_join, RUN, (2,), state) == items
+
+
+def test_a_foreach_join_refuses_to_run_while_an_item_has_not_finished():
+    # Kestra 2.0.0 can end a Loop as successful after an item failed (a late item's success wins).
+    spec = specs("foreach_flow")["join"]
+    items = ["%s/square/square-%d" % (RUN, i) for i in range(3)]
+    state = FakeRun(finished=items[:1] + items[2:], splits={RUN + "/start/start": 3})
+    with pytest.raises(MissingInput, match=r"join joins a foreach, but task square-1 of run kestra-abc did not "
+                                           r"finish successfully.*resume --clone-run-id kestra-abc"):
+        input_paths(spec, RUN, (), state)
 
 
 def test_switch_convergence_reads_the_case_that_ran():

@@ -56,6 +56,22 @@ def _client(obj):
     return connect(**obj.kestra_connection)
 
 
+def _probe_client(obj):
+    """A client for asking the server's version quickly (compile works without a server)."""
+    client = _client(obj)
+    client.timeout = 3
+    return client
+
+
+def _compiled(obj, settings, client=None):
+    """(YAML, code package) for the server `client` talks to, or the one `compile` may reach."""
+    from metaflow_kestra.deploying import compile_to_yaml, target_kestra_major
+
+    major = target_kestra_major(settings, obj.flow.name, client=client,
+                                probe=None if client else (lambda: _probe_client(obj)))
+    return compile_to_yaml(_context(obj), obj.kestra_target, settings, obj.echo, kestra_major=major)
+
+
 def _at_least_one(ctx, param, value):
     """A positive count (click's IntRange would suit, but Metaflow's Deployer API cannot map it)."""
     if value is not None and value < 1:
@@ -89,6 +105,9 @@ _DEPLOY_OPTIONS = [
                  "time; the child executions run one after another. 1: an execution per item, "
                  "--max-workers of them at a time. A body with a foreach nested in it runs an item per "
                  "execution."),
+    click.option("--kestra-version", default=None,
+                 help="The Kestra version to write the flow for (1.3, 2.0...). Default: the version of the "
+                 "server it deploys to (for compile, the server's if one answers, else 1.3)."),
 ]
 
 
@@ -106,6 +125,7 @@ def deploy_options(command):
             workflow_timeout=kwargs.pop("workflow_timeout") or 0, task_runner=kwargs.pop("task_runner"),
             image=kwargs.pop("image") or "", worker_python=kwargs.pop("worker_python"),
             foreach=kwargs.pop("foreach"), foreach_batch=kwargs.pop("foreach_batch"),
+            kestra_version=kwargs.pop("kestra_version") or "",
         )
         return command(*args, **kwargs)
 
@@ -167,9 +187,9 @@ def command(*args, options=(), **kwargs):
                   help="Also write the code package the flow runs (upload it as the namespace file the YAML names)."),
 ])
 def compile(obj, file, package_file, settings):
-    from metaflow_kestra.deploying import compile_to_yaml, write_file, write_yaml
+    from metaflow_kestra.deploying import write_file, write_yaml
 
-    text, package = compile_to_yaml(_context(obj), obj.kestra_target, settings, obj.echo)
+    text, package = _compiled(obj, settings)
     destination = file or "%s.yaml" % obj.kestra_target.flow_id
     write_yaml(text, destination)
     if package_file:
@@ -187,21 +207,19 @@ def compile(obj, file, package_file, settings):
     attribute_file_option,
 ])
 def create(obj, only_json, deployer_attribute_file, settings):
-    from metaflow_kestra.deploying import compile_to_yaml
-
-    text, package = compile_to_yaml(_context(obj), obj.kestra_target, settings, obj.echo)
+    client = None if only_json else _client(obj)
+    text, package = _compiled(obj, settings, client)
     # Written before deploying, as Argo does: the Deployer API reads it from a pipe.
     _write_attributes(deployer_attribute_file, obj, additional_info={"flow_yaml": text} if only_json else None)
     if only_json:
         sys.stdout.write(text)
     else:
-        _deploy(obj, text, package)
+        _deploy(obj, text, package, client)
 
 
-def _deploy(obj, text, package):
+def _deploy(obj, text, package, client):
     from metaflow_kestra.deploying import deploy
 
-    client = _client(obj)
     children = deploy(client, text, package, obj.kestra_target)
     obj.echo("Deployed *%s* to Kestra namespace *%s* at %s (code package %s)."
              % (obj.kestra_target.flow_id, obj.kestra_target.namespace, client.connection.url, package.sha[:12]))
@@ -238,10 +256,9 @@ def trigger(obj, run_id_file, wait, wait_timeout, tags, deployer_attribute_file,
     start_options,
 ])
 def run(obj, run_id_file, wait, wait_timeout, deployer_attribute_file, settings, **kwargs):
-    from metaflow_kestra.deploying import compile_to_yaml
-
-    text, package = compile_to_yaml(_context(obj), obj.kestra_target, settings, obj.echo)
-    client = _deploy(obj, text, package)
+    client = _client(obj)
+    text, package = _compiled(obj, settings, client)
+    _deploy(obj, text, package, client)
     _start(obj, client, run_id_file, wait, wait_timeout, settings.tags, deployer_attribute_file, kwargs)
 
 

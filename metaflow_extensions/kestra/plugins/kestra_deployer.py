@@ -53,6 +53,8 @@ class KestraDeployer(DeployerImpl):
             time; the executions run one after another). 1 gives an execution per item.
         tags : List[str], optional
             Tags for the runs of this deployment.
+        kestra_version : str, optional
+            The Kestra version to write the flow for ("1.3", "2.0"...); default: the server's.
         only_json : bool, optional, default False
             Compile without deploying; the YAML is in `deployed_flow.flow_yaml`.
 
