@@ -94,6 +94,8 @@ CLI_CASES = [
          "Invalid value for '--max-workers': must be 1 or more, not 0", code=2),
     Case("--foreach-batch below 1", K + ("create", "--foreach", "subflows", "--foreach-batch", "0"),
          "Invalid value for '--foreach-batch': must be 1 or more, not 0", code=2),
+    Case("a --kestra-version no Kestra line has", K + ("compile", "--kestra-version", "3.1", "-"),
+         "--kestra-version '3.1' is not a Kestra version metaflow-kestra writes flows for"),
     Case("--wait-timeout below 1", K + ("trigger", "--wait-timeout", "0"),
          "Invalid value for '--wait-timeout': must be 1 or more, not 0", code=2),
     Case("a task runner that does not exist", K + ("create", "--task-runner", "podman"),
