@@ -25,3 +25,16 @@ def test_a_step_timeout_is_the_task_timeout_plus_a_grace_period(tmp_path):
 
 def test_resume_from_a_step_reruns_it_and_every_step_after():
     assert ",".join(descendants(load_graph("resumable_flow"), "prepare")) == "prepare,check,end"
+
+
+def test_compile_writes_kestra_2_with_the_option_and_1_x_when_no_server_answers(tmp_path):
+    workspace = FlowWorkspace(tmp_path)
+    workspace.env.update(METAFLOW_KESTRA_HOST="http://127.0.0.1:9")  # nothing listens there
+    one = yaml.safe_load(workspace.compile("foreach_flow"))
+    two = yaml.safe_load(workspace.compile("foreach_flow", "--kestra-version", "2.0"))
+    assert "pluginDefaults" in one and "pluginDefaults" not in two
+    assert [t["type"].rsplit(".", 1)[-1] for t in one["tasks"]] == ["Commands", "ForEach", "Commands", "Commands"]
+    assert [t["type"].rsplit(".", 1)[-1] for t in two["tasks"]] == ["Commands", "Loop", "Commands", "Commands"]
+    done = workspace.flow_command("foreach_flow", "kestra", "compile", str(tmp_path / "f.yaml"),
+                                  "--kestra-version", "2.0.0")
+    assert "Wrote Kestra 2.x flow" in done.stderr

@@ -63,13 +63,15 @@ def _probe_client(obj):
     return client
 
 
-def _compiled(obj, settings, client=None):
-    """(YAML, code package) for the server `client` talks to, or the one `compile` may reach."""
+def _compiled(obj, settings, client=None, with_major=False):
+    """(YAML, code package) for the server `client` talks to, or the one `compile` may reach
+    (and the Kestra major version written for, `with_major`)."""
     from metaflow_kestra.deploying import compile_to_yaml, target_kestra_major
 
     major = target_kestra_major(settings, obj.flow.name, client=client,
                                 probe=None if client else (lambda: _probe_client(obj)))
-    return compile_to_yaml(_context(obj), obj.kestra_target, settings, obj.echo, kestra_major=major)
+    text, package = compile_to_yaml(_context(obj), obj.kestra_target, settings, obj.echo, kestra_major=major)
+    return (text, package, major) if with_major else (text, package)
 
 
 def _at_least_one(ctx, param, value):
@@ -189,14 +191,14 @@ def command(*args, options=(), **kwargs):
 def compile(obj, file, package_file, settings):
     from metaflow_kestra.deploying import write_file, write_yaml
 
-    text, package = _compiled(obj, settings)
+    text, package, major = _compiled(obj, settings, with_major=True)
     destination = file or "%s.yaml" % obj.kestra_target.flow_id
     write_yaml(text, destination)
     if package_file:
         write_file(package_file, package.blob, "the code package")
     if destination != "-":
-        obj.echo("Wrote Kestra flow *%s* to %s (code package %s, %.1f MB, namespace file %s)." % (
-            obj.kestra_target.flow_id, destination, package.sha[:12], package.size / 1e6,
+        obj.echo("Wrote Kestra %d.x flow *%s* to %s (code package %s, %.1f MB, namespace file %s)." % (
+            major, obj.kestra_target.flow_id, destination, package.sha[:12], package.size / 1e6,
             package.namespace_path(obj.kestra_target.flow_id)))
 
 
