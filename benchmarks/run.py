@@ -1,7 +1,7 @@
 """This project, the alternative package and a local Metaflow run, side by side on Kestra's engine.
 
     python benchmarks/run.py [--repeat 3] [--repeat-large 1] [--only WORKLOAD ...]
-                             [--no-alternative] [--output docs/benchmarks.md]
+                             [--no-alternative] [--kestra-version V] [--output docs/benchmarks.md]
 
 Starts its own local Kestra (this project's server, Kestra's real engine) on
 port 18480, runs every workload with each system, and prints a table and the
@@ -325,11 +325,13 @@ def main():
     parser.add_argument("--systems", nargs="*", default=None, choices=SYSTEMS,
                         help="run only these systems (default: all)")
     parser.add_argument("--yaml-before", default=YAML_BEFORE, help="commit to compare YAML sizes with")
+    parser.add_argument("--kestra-version", default=None,
+                        help="Kestra version of the local server (default: the pinned 1.3 release)")
     args = parser.parse_args()
 
     from benchmarks.systems import Alternative, LocalRun, Ours
 
-    server, state, client = start_server()
+    server, state, client = start_server(args.kestra_version)
     warm_up(client)
     foreach_families = {"foreach", "nested"}
     systems = [(LOCAL, lambda ws, c: LocalRun(ws), None), (OURS, Ours, None),

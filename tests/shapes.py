@@ -6,6 +6,7 @@ SHAPES = [
     ("split_flow", "SplitFlow", []),
     ("foreach_flow", "ForeachFlow", []),
     ("nested_foreach_flow", "NestedForeachFlow", []),
+    ("deep_foreach_flow", "DeepForeachFlow", []),
     ("split_in_foreach_flow", "SplitInForeachFlow", []),
     ("foreach_in_split_flow", "ForeachInSplitFlow", []),
     ("switch_flow", "SwitchFlow", []),

@@ -40,6 +40,38 @@ def test_terminate_kills_the_execution_and_the_run_is_not_successful(workspace):
     assert not workspace.artifacts("SlowFlow", run_id)["successful"]
 
 
+def test_terminate_stops_the_foreach_items_that_are_running(workspace, kestra_client):
+    from metaflow_kestra import states
+    from metaflow_kestra.executions import settle_loop_items
+
+    run_id_file = workspace.root / "slow-foreach.run-id"
+    kestra(workspace, "slow_foreach_flow", "run", "--run-id-file", str(run_id_file))
+    execution_id = run_id_file.read_text()[len("kestra-"):]
+    deadline = time.time() + 120
+    while "work" not in _running_tasks(kestra_client, execution_id):
+        assert time.time() < deadline, "the foreach items never started"
+        time.sleep(1)
+    kestra(workspace, "slow_foreach_flow", "terminate", "--run-id", "kestra-" + execution_id)
+    while kestra_client.execution(execution_id)["state"]["current"] != "KILLED":
+        assert time.time() < deadline + 60
+        time.sleep(1)
+    # Kestra 2 runs each item as an execution of its own: the kill reaches them too.
+    items = settle_loop_items(kestra_client, kestra_client.execution(execution_id), timeout=60)
+    assert all(item["state"]["current"] in states.FAILED for item in items), [i["state"]["current"] for i in items]
+    assert "work" not in _running_tasks(kestra_client, execution_id)
+
+
+def _running_tasks(client, execution_id):
+    """Task ids of the run's task runs still running, in its execution and its Loop items."""
+    from metaflow_kestra import states
+
+    execution = client.execution(execution_id)
+    runs = list(execution.get("taskRunList") or [])
+    for item in client.loop_executions(execution):
+        runs.extend(client.execution(item["id"]).get("taskRunList") or [])
+    return {run["taskId"] for run in runs if run["state"]["current"] not in states.TERMINAL}
+
+
 _ATTEMPTS = r"""
 import sys
 from metaflow import Task, namespace

@@ -166,3 +166,12 @@ def test_an_untested_server_version_is_told_once_in_one_line_and_an_unknown_majo
     client._version = "3.0.0"
     with pytest.raises(KestraError, match="runs version 3.0.0"):
         client.check_supported(warn=said.append)
+
+
+def test_three_deep_each_loop_s_tasks_read_the_run_from_the_foreach_step_one_level_up():
+    tasks = by_id(compiled("deep_foreach_flow", kestra_major=2))
+    expected = {"start": "{{ execution.id }}", "a": "{{ outputs.start.vars.execution_id }}",
+                "b": "{{ outputs.a.vars.execution_id }}", "c": "{{ outputs.b.vars.execution_id }}",
+                "join_c": "{{ outputs.a.vars.execution_id }}", "join_b": "{{ outputs.start.vars.execution_id }}",
+                "join_a": "{{ execution.id }}", "end": "{{ execution.id }}"}
+    assert {step: tasks[step].env["METAFLOW_KESTRA_EXECUTION_ID"] for step in expected} == expected

@@ -3,16 +3,14 @@ package dev.metaflow.kestra.server.api;
 import io.micronaut.context.ApplicationContext;
 
 /**
- * The API areas written once per Kestra line, for Kestra 2.x (each line's source
- * folder has its own); the shared areas take a line's adapters (LineFlows, LineLogs).
- * Kestra 2.x keeps task outputs out of the execution, behind an outputs API.
+ * The API areas only one Kestra line has (each line's source folder has its own
+ * LineApis). Kestra 2.x keeps task outputs out of the execution, behind an outputs API.
  */
 final class LineApis {
     private LineApis() {
     }
 
     static void register(ApiServer api, ApplicationContext context) {
-        new ExecutionApi(context).register(api);
         new OutputApi(context).register(api);
     }
 }

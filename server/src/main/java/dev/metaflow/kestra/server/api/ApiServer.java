@@ -36,6 +36,7 @@ public final class ApiServer {
         new ConfigApi(options).register(this);
         new FlowApi(context, new LineFlows(context)).register(this);
         new LogApi(new LineLogs(context)).register(this);
+        new ExecutionApi(context, new LineExecutions(context)).register(this);
         LineApis.register(this, context);
         new WebhookApi(context).register(this);
         new NamespaceFileApi(context).register(this);

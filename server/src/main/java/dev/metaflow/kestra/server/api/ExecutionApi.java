@@ -3,18 +3,12 @@ package dev.metaflow.kestra.server.api;
 import io.kestra.core.exceptions.InputOutputValidationException;
 import io.kestra.core.models.Label;
 import io.kestra.core.models.executions.Execution;
-import io.kestra.core.models.executions.ExecutionKilled;
-import io.kestra.core.models.executions.ExecutionKilledExecution;
 import io.kestra.core.models.flows.Flow;
-import io.kestra.core.queues.QueueFactoryInterface;
-import io.kestra.core.queues.QueueInterface;
 import io.kestra.core.repositories.ExecutionRepositoryInterface;
 import io.kestra.core.runners.FlowInputOutput;
-import io.kestra.core.services.ExecutionService;
 import io.kestra.core.services.FlowService;
 import io.kestra.core.utils.UriProvider;
 import io.micronaut.context.ApplicationContext;
-import io.micronaut.inject.qualifiers.Qualifiers;
 
 import java.time.Duration;
 import java.time.ZonedDateTime;
@@ -26,7 +20,7 @@ import java.util.Optional;
 
 /**
  * Executions: trigger, get, search, kill, restart and labels, as Kestra's
- * ExecutionController does them, on the engine's own queues and services.
+ * ExecutionController answers them; each line's LineExecutions applies the changes.
  */
 final class ExecutionApi {
     private static final Duration WAIT_POLL = Duration.ofMillis(100);
@@ -36,20 +30,15 @@ final class ExecutionApi {
     private final ExecutionRepositoryInterface executions;
     private final FlowService flowService;
     private final FlowInputOutput flowInputOutput;
-    private final ExecutionService executionService;
-    private final QueueInterface<Execution> executionQueue;
-    private final QueueInterface<ExecutionKilled> killQueue;
     private final UriProvider uriProvider;
+    private final ExecutionCommands commands;
 
-    @SuppressWarnings("unchecked")
-    ExecutionApi(ApplicationContext context) {
+    ExecutionApi(ApplicationContext context, ExecutionCommands commands) {
         this.executions = context.getBean(ExecutionRepositoryInterface.class);
         this.flowService = context.getBean(FlowService.class);
         this.flowInputOutput = context.getBean(FlowInputOutput.class);
-        this.executionService = context.getBean(ExecutionService.class);
-        this.executionQueue = context.getBean(QueueInterface.class, Qualifiers.byName(QueueFactoryInterface.EXECUTION_NAMED));
-        this.killQueue = context.getBean(QueueInterface.class, Qualifiers.byName(QueueFactoryInterface.KILL_NAMED));
         this.uriProvider = context.getBean(UriProvider.class);
+        this.commands = commands;
     }
 
     void register(ApiServer api) {
@@ -57,9 +46,11 @@ final class ExecutionApi {
         api.add("POST", base + "/{namespace}/{id}", this::trigger);
         api.add("GET", base + "/search", this::search);
         api.add("GET", base + "/{executionId}", request -> existing(request));
-        api.add("DELETE", base + "/{executionId}/kill", this::kill);
-        api.add("POST", base + "/{executionId}/restart", this::restart);
-        api.add("POST", base + "/{executionId}/labels", this::setLabels);
+        for (String prefix : commands.actionPrefixes()) {
+            api.add("DELETE", base + "/{executionId}/" + prefix + "kill", this::kill);
+            api.add("POST", base + "/{executionId}/" + prefix + "restart", this::restart);
+            api.add("POST", base + "/{executionId}/" + prefix + "labels", this::setLabels);
+        }
     }
 
     private Map<String, Object> trigger(Request request) throws Exception {
@@ -73,14 +64,14 @@ final class ExecutionApi {
             data.put(part.name(), part.text());
         }
         Optional<ZonedDateTime> scheduleDate = request.query("scheduleDate").map(ZonedDateTime::parse);
-        Execution execution;
+        Execution draft;
         try {
-            execution = Execution.newExecution(flow, (f, e) -> flowInputOutput.readExecutionInputs(f, e, data),
+            draft = Execution.newExecution(flow, (f, e) -> flowInputOutput.readExecutionInputs(f, e, data),
                 labels, scheduleDate);
         } catch (InputOutputValidationException e) {
             throw new ApiException(422, "Invalid entity: " + e.getMessage());
         }
-        executionQueue.emit(execution);
+        Execution execution = commands.create(flow, draft, labels);
         if (request.query("wait").map(Boolean::parseBoolean).orElse(false)) {
             execution = awaitTerminated(request.tenant(), execution.getId());
         }
@@ -88,7 +79,8 @@ final class ExecutionApi {
     }
 
     private Object search(Request request) {
-        return Paged.results(executions.find(Paged.pageable(request, 10, executions.sortMapping()), request.tenant(), QueryFilters.executions(request)));
+        return Paged.results(executions.find(Paged.pageable(request, 10, executions.sortMapping()), request.tenant(),
+            QueryFilters.executions(request)));
     }
 
     private Response kill(Request request) throws Exception {
@@ -97,21 +89,13 @@ final class ExecutionApi {
         if (!cascade && execution.getState().isTerminated()) {
             throw ApiException.illegalState("Execution is already finished, can't kill it");
         }
-        killQueue.emit(ExecutionKilledExecution.builder()
-            .state(ExecutionKilled.State.REQUESTED)
-            .executionId(execution.getId())
-            .isOnKillCascade(cascade)
-            .tenantId(request.tenant())
-            .build());
+        commands.kill(request.tenant(), execution.getId(), cascade);
         return new Response(202, null, new byte[0]);
     }
 
     private Execution restart(Request request) throws Exception {
-        Execution execution = existing(request);
         Integer revision = request.query("revision").map(Integer::parseInt).orElse(null);
-        Execution restarted = executionService.restart(execution, revision);
-        executionQueue.emit(restarted);
-        return restarted;
+        return commands.restart(existing(request), revision);
     }
 
     /** Replace the user labels of a terminated execution, keeping its system labels. */
@@ -120,11 +104,10 @@ final class ExecutionApi {
         if (!execution.getState().isTerminated()) {
             return Response.text(400, "application/json", "The execution is not terminated");
         }
-        List<Label> given = Labels.fromJson(request.body());
         List<Label> labels = new ArrayList<>();
         execution.getLabels().stream().filter(label -> label.key().startsWith(Label.SYSTEM_PREFIX)).forEach(labels::add);
-        labels.addAll(given);
-        return executions.save(execution.withLabels(labels));
+        labels.addAll(Labels.fromJson(request.body()));
+        return commands.setLabels(execution, labels);
     }
 
     private Execution existing(Request request) {

@@ -1,0 +1,28 @@
+package dev.metaflow.kestra.server.api;
+
+import io.kestra.core.models.Label;
+import io.kestra.core.models.executions.Execution;
+import io.kestra.core.models.flows.Flow;
+
+import java.util.List;
+
+/**
+ * How a Kestra line changes executions: Kestra 1.x emits executions on its queues,
+ * 2.x sends commands to its executor and waits for them to be applied. The
+ * executions API is written once (ExecutionApi) over each line's LineExecutions.
+ */
+interface ExecutionCommands {
+    /** Start `draft` (built and validated from the request) and return it as stored. */
+    Execution create(Flow flow, Execution draft, List<Label> labels) throws Exception;
+
+    void kill(String tenant, String executionId, boolean cascade) throws Exception;
+
+    /** Kestra's Restart: the failed task runs of the same execution run again. */
+    Execution restart(Execution execution, Integer revision) throws Exception;
+
+    /** Replace the execution's labels (system labels included in `labels`). */
+    Execution setLabels(Execution execution, List<Label> labels) throws Exception;
+
+    /** Where the line's web server puts kill, restart and labels: "" in 1.x, "actions/" too in 2.x. */
+    List<String> actionPrefixes();
+}
