@@ -10,10 +10,9 @@ import requests
 
 from . import states
 from .errors import KestraError
+from .versions import TESTED_LINES, supported_major, tested
 
 DEFAULT_TIMEOUT = 30
-SUPPORTED_MAJOR_VERSIONS = (1, 2)
-TESTED_LINES = ("1.3", "2.0")  # major.minor releases the test suite runs on
 _warned_servers = set()  # URLs already told about an untested version, once per process
 _UNASKED = object()
 
@@ -112,13 +111,11 @@ class KestraClient:
         version = self.server_version()
         if version is None:
             return
-        major = version.split(".", 1)[0]
-        if not major.isdigit() or int(major) not in SUPPORTED_MAJOR_VERSIONS:
+        if supported_major(version) is None:
             raise KestraError(
                 "Kestra at %s runs version %s; metaflow-kestra works with Kestra 1.x (1.3 LTS) and 2.x. "
                 "Upgrade the server, or point --kestra-host at one of those versions." % (self.connection.url, version))
-        line = ".".join(version.split(".")[:2])
-        if line not in TESTED_LINES and self.connection.url not in _warned_servers:
+        if not tested(version) and self.connection.url not in _warned_servers:
             _warned_servers.add(self.connection.url)
             (warn or _warn)("metaflow-kestra: warning: Kestra at %s runs %s, a version metaflow-kestra is not "
                             "tested with (it is with %s); flows may deploy or run differently."

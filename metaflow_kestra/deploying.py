@@ -15,6 +15,7 @@ from .decorators import flow_triggers
 from .deployment import Deployment
 from .errors import KestraError
 from .parameters import parameter_kinds
+from .versions import supported_major
 
 
 @dataclass
@@ -165,11 +166,11 @@ class DeployOptions:
 
 def major_of(version, flow_name):
     """1 for "1.3" or "1.3.31", 2 for "2.0.0"; a KestraError for anything else."""
-    head = str(version).strip().split(".", 1)[0]
-    if not head.isdigit() or int(head) not in (1, 2):
+    major = supported_major(version)
+    if major is None:
         raise KestraError("Flow %s: --kestra-version %r is not a Kestra version metaflow-kestra writes flows for "
                           "(1.x, e.g. 1.3, or 2.x, e.g. 2.0)." % (flow_name, version))
-    return int(head)
+    return major
 
 
 def target_kestra_major(settings, flow_name, client=None, probe=None):

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ServerError
+from ..versions import supported_major
 
 # Kestra 1.3 is the LTS line and our primary target. 1.3.31 is the newest 1.3
 # release whose modules Maven can resolve: every module POM imports the
@@ -31,17 +32,14 @@ ENV_HOME = "METAFLOW_KESTRA_HOME"
 ENV_JAVA_OPTS = "METAFLOW_KESTRA_JAVA_OPTS"
 ENV_START_TIMEOUT = "METAFLOW_KESTRA_START_TIMEOUT"
 
-SUPPORTED_MAJORS = (1, 2)
-
-
 def kestra_major(version):
     """The major version of a Kestra version string such as "1.3.31" or "2.0.0"."""
-    head = str(version).strip().split(".")[0]
-    if not head.isdigit() or int(head) not in SUPPORTED_MAJORS:
+    major = supported_major(version)
+    if major is None:
         raise ServerError("Kestra version %r is not one the local server can run: give a 1.x or 2.x "
                           "release, such as %s or 2.0.0 (--kestra-version or %s)."
                           % (version, DEFAULT_KESTRA_VERSION, ENV_KESTRA_VERSION))
-    return int(head)
+    return major
 
 
 def default_home():
