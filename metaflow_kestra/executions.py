@@ -73,8 +73,7 @@ def follow(client, execution_id, steps, echo, timeout):
     began = time.monotonic()
     execution = client.wait(execution_id, timeout=timeout, on_update=progress)
     if loops:
-        settle_loop_items(client, execution, timeout - (time.monotonic() - began))
-        progress(execution)
+        progress(execution, settle_loop_items(client, execution, timeout - (time.monotonic() - began)))
     state = execution["state"]["current"]
     if state != "SUCCESS":
         for failed, step in failed_tasks(client, execution, set(steps)):

@@ -80,7 +80,8 @@ class ProgressPrinter:
     """Prints each step's summary when it changes.
 
     `loop_items(execution)` gives the run's Loop sub-executions (Kestra 2.x); they are
-    asked for every `loop_poll` seconds, and once more when the run has ended.
+    asked for every `loop_poll` seconds, and once more when the run has ended, unless the
+    caller passes the items it already has.
     """
 
     def __init__(self, steps, echo, loop_items=None, loop_poll=2.0):
@@ -91,8 +92,10 @@ class ProgressPrinter:
         self.loop_poll = loop_poll
         self._items, self._asked = [], None
 
-    def __call__(self, execution):
-        if self.loop_items:
+    def __call__(self, execution, loop_items=None):
+        if loop_items is not None:
+            self._items, self._asked = loop_items, time.monotonic()
+        elif self.loop_items:
             ended = execution["state"]["current"] in states.TERMINAL
             if ended or self._asked is None or time.monotonic() - self._asked >= self.loop_poll:
                 self._items, self._asked = self.loop_items(execution), time.monotonic()

@@ -36,13 +36,8 @@ final class LineExecutions implements ExecutionCommands {
     }
 
     @Override
-    public void kill(String tenant, String executionId, boolean cascade) throws Exception {
-        killQueue.emit(ExecutionKilledExecution.builder()
-            .state(ExecutionKilled.State.REQUESTED)
-            .executionId(executionId)
-            .isOnKillCascade(cascade)
-            .tenantId(tenant)
-            .build());
+    public void kill(ExecutionKilledExecution request) throws Exception {
+        killQueue.emit(request);
     }
 
     @Override

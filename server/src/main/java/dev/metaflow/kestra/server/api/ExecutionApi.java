@@ -3,6 +3,8 @@ package dev.metaflow.kestra.server.api;
 import io.kestra.core.exceptions.InputOutputValidationException;
 import io.kestra.core.models.Label;
 import io.kestra.core.models.executions.Execution;
+import io.kestra.core.models.executions.ExecutionKilled;
+import io.kestra.core.models.executions.ExecutionKilledExecution;
 import io.kestra.core.models.flows.Flow;
 import io.kestra.core.repositories.ExecutionRepositoryInterface;
 import io.kestra.core.runners.FlowInputOutput;
@@ -89,7 +91,12 @@ final class ExecutionApi {
         if (!cascade && execution.getState().isTerminated()) {
             throw ApiException.illegalState("Execution is already finished, can't kill it");
         }
-        commands.kill(request.tenant(), execution.getId(), cascade);
+        commands.kill(ExecutionKilledExecution.builder()
+            .state(ExecutionKilled.State.REQUESTED)
+            .executionId(execution.getId())
+            .isOnKillCascade(cascade)
+            .tenantId(request.tenant())
+            .build());
         return new Response(202, null, new byte[0]);
     }
 

@@ -2,6 +2,7 @@ package dev.metaflow.kestra.server.api;
 
 import io.kestra.core.models.Label;
 import io.kestra.core.models.executions.Execution;
+import io.kestra.core.models.executions.ExecutionKilledExecution;
 import io.kestra.core.models.flows.Flow;
 
 import java.util.List;
@@ -15,7 +16,8 @@ interface ExecutionCommands {
     /** Start `draft` (built and validated from the request) and return it as stored. */
     Execution create(Flow flow, Execution draft, List<Label> labels) throws Exception;
 
-    void kill(String tenant, String executionId, boolean cascade) throws Exception;
+    /** Put the kill request on the line's kill queue (the executor cascades it to Loop items). */
+    void kill(ExecutionKilledExecution request) throws Exception;
 
     /** Kestra's Restart: the failed task runs of the same execution run again. */
     Execution restart(Execution execution, Integer revision) throws Exception;
