@@ -33,6 +33,27 @@ def connect(host=None, username=None, password=None, token=None, tenant=None):
     return KestraClient(resolve_connection(host, username, password, token, tenant))
 
 
+# The Deployer's connection keywords (the `kestra` group's options) -> connect()'s.
+CONNECTION_KEYWORDS = {
+    "kestra_host": "host", "kestra_user": "username", "kestra_password": "password",
+    "kestra_token": "token", "kestra_tenant": "tenant",
+}
+
+
+def connection_arguments(connection):
+    """connect()'s arguments for Deployer-style keywords (kestra_host=..., ...); others are a TypeError."""
+    unknown = sorted(set(connection) - set(CONNECTION_KEYWORDS))
+    if unknown:
+        raise TypeError("Unknown Kestra connection argument(s) %s; use %s."
+                        % (", ".join(unknown), ", ".join(sorted(CONNECTION_KEYWORDS))))
+    return {CONNECTION_KEYWORDS[key]: value for key, value in connection.items()}
+
+
+def connect_with_keywords(connection):
+    """A client for Deployer-style connection keywords."""
+    return connect(**connection_arguments(connection))
+
+
 class KestraClient:
     def __init__(self, connection, timeout=DEFAULT_TIMEOUT):
         self.connection = connection
@@ -222,26 +243,57 @@ class KestraClient:
         return self._request("POST", self._action(execution_id, "restart"),
                              not_found=_execution_not_found(execution_id)).json()
 
+    def pause(self, execution_id):
+        """Kestra's pause of a running execution: running task runs finish, no new one starts."""
+        self._request("POST", self._action(execution_id, "pause"), not_found=_execution_not_found(execution_id))
+
+    def resume(self, execution_id):
+        """Kestra's resume of an execution paused by hand (an empty form: no Pause task inputs)."""
+        self._request("POST", self._action(execution_id, "resume"), not_found=_execution_not_found(execution_id),
+                      data=b"--metaflow-kestra--\r\n",
+                      headers={"Content-Type": "multipart/form-data; boundary=metaflow-kestra"})
+
     def logs(self, execution_id, task_id=None, min_level="INFO"):
         params = [("minLevel", min_level)] + ([("taskId", task_id)] if task_id else [])
         return self._request("GET", "logs/%s" % execution_id, params=params,
                              not_found=_execution_not_found(execution_id)).json()
 
     def wait(self, execution_id, timeout=600, poll=0.5, on_update=None):
-        """Poll until the execution reaches a terminal state; return its JSON."""
+        """Poll until the execution has ended, its afterExecution tasks (exit hooks) included;
+        return its JSON."""
         deadline = time.monotonic() + timeout
+        after_execution = None
         while True:
             execution = self.execution(execution_id)
             if on_update:
                 on_update(execution)
-            if execution["state"]["current"] in states.TERMINAL:
-                return execution
+            state = execution["state"]["current"]
+            if state in states.TERMINAL:
+                if after_execution is None:
+                    after_execution = self.after_execution_tasks(execution)
+                pending = unfinished_tasks(execution, after_execution)
+                if not pending:
+                    return execution
             if time.monotonic() > deadline:
-                raise KestraError(
-                    "Execution %s did not finish within %ds (state %s)."
-                    % (execution_id, timeout, execution["state"]["current"])
-                )
+                still = " (tasks not ended: %s)" % ", ".join(pending) if state in states.TERMINAL else ""
+                raise KestraError("Execution %s did not finish within %ds (state %s%s)."
+                                  % (execution_id, timeout, state, still))
             time.sleep(poll)
+
+    def ended(self, execution):
+        """Whether nothing more will run in the execution (its exit hooks included)."""
+        return (execution["state"]["current"] in states.TERMINAL
+                and not unfinished_tasks(execution, self.after_execution_tasks(execution)))
+
+    def after_execution_tasks(self, execution):
+        """Ids of the afterExecution tasks of the flow revision the execution ran."""
+        try:
+            flow = self._request("GET", "flows/%s/%s" % (execution["namespace"], execution["flowId"]),
+                                 params=[("revision", execution["flowRevision"])]
+                                 if execution.get("flowRevision") else None).json()
+        except KestraError:  # the flow was deleted since: nothing more will start
+            return frozenset()
+        return frozenset(task["id"] for task in flow.get("afterExecution") or ())
 
     # -- plumbing --------------------------------------------------------
 
@@ -317,6 +369,14 @@ def _label(execution, key):
 def _flow_not_found(namespace, flow_id):
     return ("Kestra has no flow %s in namespace %s. Deploy it first with `python flow.py kestra "
             "create` (or check --kestra-namespace / --flow-id)." % (flow_id, namespace))
+
+
+def unfinished_tasks(execution, expected=()):
+    """Task ids of the execution still to end: its task runs not ended, and the `expected` tasks
+    (afterExecution ones) that have no task run yet."""
+    runs = execution.get("taskRunList") or ()
+    working = {run["taskId"] for run in runs if run["state"]["current"] in states.WORKING}
+    return sorted(working | (set(expected) - {run["taskId"] for run in runs}))
 
 
 def _execution_not_found(execution_id):

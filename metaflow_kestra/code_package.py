@@ -33,6 +33,7 @@ class CodePackage:
     blob: bytes
     sha: str
     flow_file: str  # the flow file's path inside the package
+    metadata: str = ""  # Metaflow's package metadata: how to unpack it and what to put on PYTHONPATH
 
     @property
     def size(self):
@@ -51,7 +52,8 @@ def build(flow, environment, echo, suffixes=None):
     kwargs = {"suffixes": suffixes} if suffixes is not None else {}
     package = MetaflowPackage(flow, environment, echo, **kwargs)
     blob = bytes(package.blob)
-    return CodePackage(blob, hashlib.sha256(blob).hexdigest(), os.path.basename(sys.argv[0]))
+    return CodePackage(blob, hashlib.sha256(blob).hexdigest(), os.path.basename(sys.argv[0]),
+                       package.package_metadata)
 
 
 def cache_root():

@@ -36,19 +36,23 @@ and the Flow trigger says `dependsOn`, not `preconditions`.
 """
 
 import re
+import secrets
 from dataclasses import dataclass, replace
 
 from . import kestra_flow as k
-from .pebble import encoded
-from .decorators import CARDS_DIR, SECRET_ENV_PREFIX, FlowTriggers, iso_duration, step_settings
+from .pebble import encoded, inert_json
+from .decorators import CARDS_DIR, SECRET_ENV_PREFIX, FlowTriggers, exit_hooks, iso_duration, step_settings
 from .errors import KestraError
-from .parameters import kestra_inputs
+from .parameters import environment_defaults, kestra_inputs
+from .warm_start import SERVICE_HEADERS_B64
 from .runtime import (
-    ENV_BATCH_SIZE, ENV_DEPLOYMENT, ENV_EXECUTION_ID, ENV_EXECUTION_START, ENV_ITEM, ENV_ITEMS_FILE,
+    ENV_BATCH_SIZE, ENV_DEPLOYMENT, ENV_EXECUTION_ID, ENV_EXECUTION_START, ENV_HOOK, ENV_ITEM, ENV_ITEMS_FILE, ENV_NOTIFY,
     ENV_LABELS, ENV_LOOP_ITEM, ENV_PARENTS, ENV_PATH, ENV_STEP, ENV_VALUE, INPUTS_FILE, ITEMS_FILE, TRIGGER_FILE,
     ROOT_EXECUTION_OUTPUT, ROOT_START_OUTPUT, ROOT_TRIGGER_OUTPUT,
 )
-from .structure import ForEach, Loop, Parallel, Step, Switch, UnsupportedFlow, build_structure, foreaches_in, steps_in
+from .structure import (
+    ForEach, Loop, Parallel, Step, Switch, UnsupportedFlow, build_structure, foreaches_in, start_step, steps_in,
+)
 from .task_spec import task_specs
 
 BRANCH_ITEM = "branch"
@@ -75,6 +79,9 @@ CHILD_ITEMS = "metaflow_items"  # a batch child: the file holding the JSON list 
 
 # Seconds Kestra lets a step run past its @timeout, for Metaflow to record the timeout.
 TIMEOUT_GRACE_SECONDS = 60
+WORKFLOW_TIMEOUT_SLA = "workflow-timeout"  # the id of the SLA --workflow-timeout compiles to
+# When an @exit_hook task runs (our own Pebble text): on success, or on any other end.
+HOOK_CONDITIONS = {True: "{{ execution.state == 'SUCCESS' }}", False: "{{ execution.state != 'SUCCESS' }}"}
 
 
 @dataclass(frozen=True)
@@ -109,12 +116,15 @@ def compile_flow(flow, graph, deployment, options, triggers=None):
     tree = build_structure(graph, flow_name)
     settings = {node.name: step_settings(node, flow_name) for node in graph}
     specs = {
-        name: replace(spec, user_retries=settings[name].max_user_code_retries, cards=settings[name].cards)
+        name: replace(spec, user_retries=settings[name].max_user_code_retries, cards=settings[name].cards,
+                      added_decorators=tuple(settings[name].added))
         for name, spec in task_specs(graph, tree).items()
     }
     triggers = triggers or FlowTriggers()
     builder = _Builder(graph, specs, settings, deployment, options, triggers, flow_id, tree)
     tasks = builder.sequence(tree, _Place())
+    hooks = builder.exit_hook_tasks(exit_hooks(flow, flow_name), start_step(graph, flow_name))
+    hooks += builder.notification_tasks(start_step(graph, flow_name))
     return k.KestraFlow(
         id=flow_id,
         namespace=options.namespace,
@@ -122,17 +132,43 @@ def compile_flow(flow, graph, deployment, options, triggers=None):
         labels={FLOW_LABEL: flow_name},
         inputs=kestra_inputs(flow, flow_name),
         variables={DEPLOYMENT_VARIABLE: deployment.to_json()},
-        plugin_defaults=[] if options.loops else k.share_plugin_defaults(tasks),
+        plugin_defaults=[] if options.loops else k.share_plugin_defaults(tasks + hooks),
         tasks=tasks,
         triggers=kestra_triggers(triggers, options.namespace, options.kestra_major),
-        notes=[note for name in settings for note in settings[name].notes] + _line_notes(graph, options),
+        sla=workflow_sla(deployment.workflow_timeout),
+        after_execution=hooks,
+        notes=[note for name in settings for note in settings[name].notes] + _line_notes(graph, options)
+        + _service_notes(deployment) + _environment_default_notes(flow, flow_name),
         children=builder.children,
     )
+
+
+def workflow_sla(seconds):
+    """Kestra's SLA that fails an execution still running `seconds` after it started, its running
+    tasks killed (`--workflow-timeout`, as Argo's activeDeadlineSeconds)."""
+    if not seconds:
+        return []
+    return [{"id": WORKFLOW_TIMEOUT_SLA, "type": "MAX_DURATION", "behavior": "FAIL",
+             "duration": iso_duration(seconds)}]
 
 
 def child_flow_id(parent_flow_id, split_step):
     """The Kestra flow id of the child flow that runs the body of foreach `split_step`."""
     return "%s.%s" % (parent_flow_id, split_step)
+
+
+def _service_notes(deployment):
+    if not deployment.service_headers_secret:
+        return []
+    return ["Flow %s: the metadata service's headers (METAFLOW_SERVICE_HEADERS) reach its tasks from the Kestra "
+            "secret %s, never through the YAML: create that secret on the Kestra server (open-source Kestra: "
+            "SECRET_%s=<base64 of the headers' JSON> in its environment)."
+            % (deployment.flow_name, deployment.service_headers_secret, deployment.service_headers_secret)]
+
+
+def _environment_default_notes(flow, flow_name):
+    return ["Flow %s, parameter %r: its deployed default is %s from this environment, as a local `run` would "
+            "take it." % (flow_name, name, variable) for name, variable in environment_defaults(flow).items()]
 
 
 def _line_notes(graph, options):
@@ -155,7 +191,9 @@ def kestra_triggers(triggers, namespace, kestra_major=1):
             schedule["timezone"] = triggers.timezone
         result.append(schedule)
     for event in triggers.events:
-        result.append({"id": "event-%s" % _trigger_id(event.name), "type": k.WEBHOOK, "key": event.name})
+        # Kestra's webhooks take no credentials: a random key, which `send-event` and KestraEvent
+        # read back from the deployed flow with the API's credentials, so the event's name opens nothing.
+        result.append({"id": event_trigger_id(event.name), "type": k.WEBHOOK, "key": secrets.token_urlsafe(32)})
     if triggers.upstream:
         upstream = [{"namespace": namespace, "flowId": flow_id, "states": ["SUCCESS"]}
                     for flow_id in triggers.upstream]
@@ -168,8 +206,14 @@ def kestra_triggers(triggers, namespace, kestra_major=1):
     return result
 
 
-def _trigger_id(name):
-    return re.sub(r"[^a-zA-Z0-9_-]", "-", name)
+def event_trigger_id(name):
+    """The id of the Webhook trigger of @trigger event `name`."""
+    return "event-%s" % _id_part(name)
+
+
+def _id_part(text):
+    """`text` as part of a Kestra id (letters, digits, '_' and '-')."""
+    return re.sub(r"[^a-zA-Z0-9_-]", "-", text)
 
 
 @dataclass(frozen=True)
@@ -217,6 +261,9 @@ class _Builder:
         self.has_inputs = bool(deployment.parameters)
         self.workflow_timeout = deployment.workflow_timeout
         self.code_files = [deployment.code_path] if deployment.code_path else []
+        # The metadata service's headers, from a Kestra secret (name checked at deploy: [A-Za-z0-9_]+).
+        self.service_headers_env = ({SERVICE_HEADERS_B64: encoded("secret('%s')" % deployment.service_headers_secret)}
+                                    if deployment.service_headers_secret else {})
         self.flow_name = deployment.flow_name
         if options.task_runner == "docker" and deployment.datastore == "local":
             raise UnsupportedFlow(
@@ -327,6 +374,8 @@ class _Builder:
             labels={FLOW_LABEL: self.flow_name, BODY_LABEL: "%s/%s" % (parent.flow_id, item.split)},
             inputs=child_inputs,
             variables={DEPLOYMENT_VARIABLE: self.deployment.to_json()},
+            # A foreach body's execution ends, at the latest, as long after it started as the run may last.
+            sla=workflow_sla(self.workflow_timeout),
             # Batches run one after another, max_workers items at a time inside each: Kestra 1.3's
             # executor slows down with many live executions (docs/benchmarks.md).
             concurrency={"limit": 1 if batch else self.options.max_workers, "behavior": "QUEUE"},
@@ -427,6 +476,7 @@ class _Builder:
             env[ENV_EXECUTION_START] = scope.root(START_FACT)
         settings = self.settings[step]
         env.update(settings.environment)
+        env.update(self.service_headers_env)
         for name in settings.secrets:
             env[SECRET_ENV_PREFIX + name] = encoded("secret('%s')" % name)  # name checked: [A-Za-z0-9_]+
         # Metaflow's @timeout fires first and records the exception and the artifacts so far;
@@ -446,6 +496,73 @@ class _Builder:
             **self.runner(step, settings),
         )
 
+    def exit_hook_tasks(self, hooks, start):
+        """An afterExecution task per @exit_hook function, run only on the outcome it is for.
+
+        It runs the task command with the function's name instead of a step (the runtime calls
+        Metaflow's own exit_hook_script), in the start step's runner and image, as Argo does.
+        A hook that fails shows as a failed task without changing the run's outcome.
+        """
+        tasks, seen = [], set()
+        for hook in hooks:
+            kind = "success" if hook.on_success else "error"
+            base = "exit-hook-%s-%s" % (kind, _id_part(hook.function))
+            task_id, number = base, 1
+            while task_id in seen:
+                number += 1
+                task_id = "%s-%d" % (base, number)
+            seen.add(task_id)
+            tasks.append(k.ScriptTask(
+                id=task_id,
+                description="@exit_hook %s of Metaflow flow %s: runs once the run has %s."
+                            % (hook.function, self.flow_name, "succeeded" if hook.on_success else "failed"),
+                run_if=HOOK_CONDITIONS[hook.on_success],
+                allow_failure=True,
+                env=dict({
+                    ENV_DEPLOYMENT: "{{ vars.%s }}" % DEPLOYMENT_VARIABLE,
+                    ENV_HOOK: inert_json({"function": hook.function, "on_success": hook.on_success}),
+                    ENV_EXECUTION_ID: "{{ execution.id }}",
+                }, **self.service_headers_env),
+                commands=["%s %s" % (self.options.python, TASK_COMMAND)],
+                namespace_files=self.code_files,
+                **self.runner(start, self.settings[start]),
+            ))
+        return tasks
+
+    def notification_tasks(self, start):
+        """An afterExecution task per outcome to notify about (--notify-on-error/-success).
+
+        The credentials come from the Kestra secrets the options name, base64-encoded into the
+        task's environment; the task sends what Argo sends (notifications.py) and, like an exit
+        hook, cannot change the run's outcome.
+        """
+        spec = self.deployment.notifications
+        if not spec:
+            return []
+        from .notifications import CREDENTIAL_ENV
+
+        credentials = {CREDENTIAL_ENV % service.upper(): encoded("secret('%s')" % name)
+                       for service, name in sorted(spec["secrets"].items())}  # names checked: [A-Za-z0-9_]+
+        tasks = []
+        for on_success in (False, True):
+            if not spec["on_success" if on_success else "on_error"]:
+                continue
+            tasks.append(k.ScriptTask(
+                id="notify-on-%s" % ("success" if on_success else "error"),
+                description="Tells %s that a run of Metaflow flow %s has %s." % (
+                    ", ".join(sorted(spec["secrets"])), self.flow_name, "succeeded" if on_success else "failed"),
+                run_if=HOOK_CONDITIONS[on_success],
+                allow_failure=True,
+                env=dict({
+                    ENV_DEPLOYMENT: "{{ vars.%s }}" % DEPLOYMENT_VARIABLE,
+                    ENV_NOTIFY: inert_json({"on_success": on_success}),
+                    ENV_EXECUTION_ID: "{{ execution.id }}",
+                }, **credentials),
+                commands=["%s %s" % (self.options.python, TASK_COMMAND)],
+                **self.runner(start, self.settings[start]),
+            ))
+        return tasks
+
     def runner(self, step, settings):
         """The task runner: Process, or Docker with the image and @resources/@kubernetes limits."""
         if self.options.task_runner == "process":
@@ -461,6 +578,11 @@ class _Builder:
             runner["cpu"] = {"cpus": float(settings.resources["cpu"])}
         if settings.resources.get("memory"):
             runner["memory"] = {"memory": "%sMB" % int(float(settings.resources["memory"]))}
+        if settings.resources.get("gpu"):
+            runner["deviceRequests"] = [{"driver": "nvidia", "count": int(float(settings.resources["gpu"])),
+                                         "capabilities": [["gpu"]]}]
+        if settings.resources.get("shared_memory"):
+            runner["shmSize"] = "%sMB" % int(float(settings.resources["shared_memory"]))
         return {"task_runner": runner, "container_image": image}
 
 

@@ -10,6 +10,10 @@ Step decorators become properties of the step's task (`StepSettings`):
                          resource hints: recorded; the Process task runner cannot enforce them
     @card                cards are written and attached to the task as output files
 
+A decorator given with `--with` also reaches the step's own command (as Argo
+passes it), so it acts in the task as in a local `run --with`.
+
+@exit_hook functions (`exit_hooks`) run after the execution, in Kestra's `afterExecution`.
 Flow decorators become triggers (`flow_triggers`): @schedule -> Schedule,
 @trigger -> Webhook (one per event), @trigger_on_finish -> Flow trigger on the
 upstream's success. Decorators that need an orchestrator feature we do not
@@ -57,6 +61,8 @@ class StepSettings:
     resources: Dict[str, str] = field(default_factory=dict)
     cards: bool = False
     notes: List[str] = field(default_factory=list)
+    # Decorators given on the command line (`--with`): the task's step command gets them too.
+    added: List[str] = field(default_factory=list)
 
 
 def step_settings(node, flow_name):
@@ -72,6 +78,8 @@ def step_settings(node, flow_name):
             )
         if name.endswith(INTERNAL_SUFFIX):
             continue
+        if not deco.statically_defined and not deco.inserted_by:
+            settings.added.append(decorator_spec(deco))
         users, errors = deco.step_task_retry_count()
         user_retries, error_retries = max(user_retries, users), max(error_retries, errors)
         if name == "retry":
@@ -86,6 +94,10 @@ def step_settings(node, flow_name):
             settings.resources.update(_resources(deco.attributes))
             settings.notes.append("%s: resources apply with --task-runner docker; the Process task runner "
                                   "does not limit them." % where)
+            ignored = _unhonoured_fields(deco)
+            if ignored:
+                settings.notes.append("%s: %s no Kestra task runner can honour: ignored." % (
+                    where, ", ".join("%s=%r" % (key, deco.attributes[key]) for key in ignored)))
         elif name == "card":
             settings.cards = True
         elif name not in KNOWN:
@@ -93,6 +105,24 @@ def step_settings(node, flow_name):
     settings.max_user_code_retries = user_retries
     settings.max_attempts = user_retries + error_retries + 1
     return settings
+
+
+def decorator_spec(deco):
+    """`name:attr=value,...` as `--with` takes it, for an argument list (no shell in between).
+
+    Metaflow's `make_decorator_spec` escapes the quotes of JSON values for the shell Argo
+    runs its command in; our step command is an argument list, so the values stay as they are.
+    """
+    import json
+
+    deco.external_init()
+    attributes = []
+    for name, value in deco.attributes.items():
+        if value is None:
+            continue
+        text = str(value) if isinstance(value, (int, float, str)) else json.dumps(value)
+        attributes.append("%s=%s" % (name, text))
+    return "%s:%s" % (deco.name, ",".join(attributes)) if attributes else deco.name
 
 
 def _environment(variables, where):
@@ -125,13 +155,32 @@ def _kestra_secrets(sources, where):
     return names
 
 
+# What the Docker task runner honours of @resources/@kubernetes/@batch: cpu -> cpu.cpus, memory ->
+# memory.memory (MB), gpu -> deviceRequests (NVIDIA), shared_memory -> shmSize (MB), image.
+HONOURED_RESOURCES = ("cpu", "memory", "gpu", "image", "shared_memory")
+
+
 def _resources(attributes):
     hints = {}
-    for key in ("cpu", "memory", "gpu", "image"):
+    for key in HONOURED_RESOURCES:
         value = attributes.get(key)
         if value not in (None, "", 0, "0"):
             hints[key] = str(value)
     return hints
+
+
+def _unhonoured_fields(deco):
+    """The decorator's fields set to something other than their default that no task runner here
+    honours (node_selector, tolerations, queue...), in declaration order."""
+    try:
+        baseline = type(deco)()
+        baseline.external_init()
+        deco.external_init()
+    except Exception:  # noqa: BLE001 - a decorator we cannot compare: say nothing rather than guess
+        return []
+    return [key for key, value in deco.attributes.items()
+            if key not in HONOURED_RESOURCES and value != baseline.attributes.get(key)
+            and not (key == "gpu_vendor" and str(value).lower() == "nvidia")]
 
 
 def iso_duration(seconds):
@@ -153,6 +202,30 @@ class FlowTriggers:
     timezone: Optional[str] = None
     events: List[EventMapping] = field(default_factory=list)
     upstream: Dict[str, str] = field(default_factory=dict)  # Kestra flow id -> Metaflow flow name
+
+
+@dataclass(frozen=True)
+class ExitHook:
+    function: str  # a function of the flow file, or an import path (Metaflow's exit_hook_script)
+    on_success: bool  # else on error
+
+
+def exit_hooks(flow, flow_name):
+    """The functions of the flow's @exit_hook decorators, in order: success hooks, then error hooks."""
+    from metaflow.decorators import flow_decorators
+
+    hooks = []
+    for deco in flow_decorators(flow):
+        if deco.name != "exit_hook":
+            continue
+        for key, on_success in (("on_success", True), ("on_error", False)):
+            for function in deco.attributes.get(key) or []:
+                name = function if isinstance(function, str) else getattr(function, "__name__", None)
+                if not name:
+                    raise UnsupportedDecorator("Flow %s, @exit_hook(%s=...): %r is neither a function nor "
+                                               "the name of one." % (flow_name, key, function))
+                hooks.append(ExitHook(name, on_success))
+    return hooks
 
 
 def flow_triggers(flow, flow_name, flow_id_for=str.lower):

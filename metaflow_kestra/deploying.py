@@ -6,6 +6,7 @@ package. Operating the executions of a deployed flow is `executions`.
 """
 
 import os
+import re
 import sys
 from dataclasses import dataclass
 
@@ -15,7 +16,13 @@ from .decorators import flow_triggers
 from .deployment import Deployment
 from .errors import KestraError
 from .parameters import parameter_kinds
+from .notifications import NotifyOptions, notification_spec
+from .production_token import TokenRequest
 from .versions import supported_major
+
+# The Kestra secret that holds METAFLOW_SERVICE_HEADERS for the tasks, and how to name another.
+DEFAULT_SERVICE_HEADERS_SECRET = "METAFLOW_SERVICE_HEADERS"
+SERVICE_HEADERS_SECRET_ENV = "METAFLOW_KESTRA_SERVICE_HEADERS_SECRET"
 
 
 @dataclass
@@ -104,10 +111,14 @@ def frozen_configs(flow):
     return dump_config_values(flow).get("user_configs", {})
 
 
-def make_deployment(context, target, tags=(), triggers=None, workflow_timeout=0, package=None):
+def make_deployment(context, target, tags=(), triggers=None, workflow_timeout=0, package=None,
+                    worker_metaflow=False, production_token="", notifications=None):
     from metaflow.util import get_username
 
     env = {"METAFLOW_USER": get_username() or "kestra"}
+    if production_token:
+        # Metaflow tags the runs production:<token> instead of user:<name>, as on Argo.
+        env["METAFLOW_PRODUCTION_TOKEN"] = production_token
     if context.datastore_type == "local":
         # Local metadata finds its root through this variable, not --datastore-root.
         env["METAFLOW_DATASTORE_SYSROOT_LOCAL"] = os.path.dirname(context.datastore_root)
@@ -118,15 +129,25 @@ def make_deployment(context, target, tags=(), triggers=None, workflow_timeout=0,
 
         local_root = LocalStorage.get_datastore_root_from_config(lambda *args, **kwargs: None)
         env["METAFLOW_DATASTORE_SYSROOT_LOCAL"] = os.path.dirname(local_root)
+    headers_secret = ""
     if context.metadata_type == "service":
-        from metaflow.metaflow_config import SERVICE_URL
+        from metaflow.metaflow_config import SERVICE_HEADERS, SERVICE_URL
 
         env["METAFLOW_SERVICE_URL"] = SERVICE_URL or ""
+        if SERVICE_HEADERS:
+            # Credentials: never in the YAML. Tasks read them from a Kestra secret.
+            headers_secret = os.environ.get(SERVICE_HEADERS_SECRET_ENV) or DEFAULT_SERVICE_HEADERS_SECRET
+            if not re.match(r"^[A-Za-z0-9_]+$", headers_secret):
+                raise KestraError("%s=%r: a Kestra secret name uses letters, digits and '_'."
+                                  % (SERVICE_HEADERS_SECRET_ENV, headers_secret))
     return Deployment(
         flow_name=context.flow_name,
         flow_file=package.flow_file if package else context.flow_file,
         code_path=package.namespace_path(target.flow_id) if package else "",
         code_sha=package.sha if package else "",
+        code_metadata=package.metadata if package else "",
+        worker_metaflow=worker_metaflow,
+        service_headers_secret=headers_secret,
         kestra_namespace=target.namespace,
         kestra_flow_id=target.flow_id,
         metadata=context.metadata_type,
@@ -141,6 +162,8 @@ def make_deployment(context, target, tags=(), triggers=None, workflow_timeout=0,
         events=[{"name": e.name, "parameters": e.parameters} for e in (triggers.events if triggers else [])],
         upstream=dict(triggers.upstream) if triggers else {},
         workflow_timeout=int(workflow_timeout or 0),
+        production_token=production_token,
+        notifications=notifications or {},
     )
 
 
@@ -157,6 +180,11 @@ class DeployOptions:
     foreach: str = "inline"
     foreach_batch: int = 100
     kestra_version: str = ""  # the Kestra whose flow language to write; "" = the server's
+    worker_metaflow: bool = False  # steps run the worker's Metaflow, not the code package's
+    token_request: TokenRequest = TokenRequest()  # --authorize, --new-token, --generate-new-token
+    production_token: str = ""  # the token decided for this deployment (see with_production_token)
+    notify: NotifyOptions = NotifyOptions()  # --notify-* (notifications.py)
+    executions_url: str = ""  # the Kestra UI's page of this flow's executions, for notifications' links
 
     def compile_options(self, target, kestra_major=1):
         return CompileOptions(namespace=target.namespace, flow_id=target.flow_id, max_workers=self.max_workers,
@@ -201,6 +229,48 @@ def target_kestra_major(settings, flow_name, client=None, probe=None):
     return 1
 
 
+def with_production_token(settings, context, target, client=None, echo=None):
+    """`settings` with the production token of this deployment: decided against the deployment
+    already on the server `client` talks to (`create`, `run`), or offline (`compile`)."""
+    import dataclasses
+
+    from . import production_token as tokens
+
+    branch = project_branch()
+    prefix = tokens.token_prefix(target.flow_id, branch)
+    if client is None:
+        token = tokens.offline(settings.token_request, prefix, is_project=branch is not None)
+    else:
+        from metaflow.util import get_username
+
+        token = tokens.resolve(settings.token_request, previous_deployment(client, target), prefix,
+                               get_username() or "kestra", "Flow %s: Kestra flow %s.%s" % (
+                                   context.flow_name, target.namespace, target.flow_id),
+                               is_project=branch is not None, echo=echo or print)
+    return dataclasses.replace(settings, production_token=token)
+
+
+def previous_deployment(client, target):
+    """The owner and token of the deployment on Kestra (None if there is none); a KestraError when
+    a flow by that id exists that metaflow-kestra did not deploy (deploying would replace it)."""
+    from .client import KestraApiError
+    from .production_token import previous_deployment as recorded
+
+    try:
+        flow = client.flow(target.namespace, target.flow_id)
+    except KestraApiError as error:
+        if error.status_code != 404:
+            raise
+        return None
+    previous = recorded(flow)
+    if previous is None:
+        raise KestraError(
+            "Kestra flow %s.%s exists and was not deployed by metaflow-kestra: deploying would replace it. "
+            "Deploy under another --flow-id or --kestra-namespace, or delete that flow in Kestra first."
+            % (target.namespace, target.flow_id))
+    return previous
+
+
 def compile_to_yaml(context, target, settings=None, echo=None, kestra_major=1):
     """(YAML text, code package) of the Kestra flow for this Metaflow flow.
 
@@ -213,7 +283,9 @@ def compile_to_yaml(context, target, settings=None, echo=None, kestra_major=1):
     tags, workflow_timeout = settings.tags, settings.workflow_timeout
     triggers = flow_triggers(context.flow, context.flow_name, upstream_flow_id)
     package = context.code_package()
-    deployment = make_deployment(context, target, tags, triggers, workflow_timeout, package)
+    notifications = notification_spec(settings.notify, context.flow_name, os.environ, settings.executions_url)
+    deployment = make_deployment(context, target, tags, triggers, workflow_timeout, package,
+                                 settings.worker_metaflow, settings.production_token, notifications)
     kestra = compile_flow(context.flow, context.graph, deployment, options, triggers)
     for note in kestra.notes:
         (echo or (lambda text: print(text, file=sys.stderr)))("Note: " + note)

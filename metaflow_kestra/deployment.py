@@ -27,6 +27,10 @@ class Deployment:
     flow_file: str  # inside the code package (or an absolute path when there is none)
     code_path: str = ""  # the package's Kestra namespace file
     code_sha: str = ""
+    code_metadata: str = ""  # Metaflow's package metadata (package_metaflow.step_environment)
+    worker_metaflow: bool = False  # run steps with the worker's Metaflow, not the package's
+    # The Kestra secret holding the metadata service's headers (METAFLOW_SERVICE_HEADERS), if any.
+    service_headers_secret: str = ""
     kestra_namespace: str = ""
     kestra_flow_id: str = ""
     metadata: str = "local"
@@ -42,6 +46,8 @@ class Deployment:
     upstream: Dict[str, str] = field(default_factory=dict)  # Kestra flow id -> Metaflow flow name
     workflow_timeout: int = 0  # seconds; 0 for none
     configs: Dict[str, list] = field(default_factory=dict)  # Config values frozen at deploy time
+    production_token: str = ""  # runs are in Metaflow namespace production:<token> (production_token.py)
+    notifications: Dict[str, object] = field(default_factory=dict)  # notifications.notification_spec
     format: int = DEPLOYMENT_FORMAT
     written_by: str = __version__  # the metaflow-kestra that compiled the flow
 

@@ -4,6 +4,7 @@ What `python flow.py kestra trigger|run|status|logs|resume|send-event` do
 once the flow is on Kestra (deploying it is `deploying`), without click.
 """
 
+import datetime
 import json
 import time
 
@@ -79,9 +80,56 @@ def follow(client, execution_id, steps, echo, timeout):
         for failed, step in failed_tasks(client, execution, set(steps)):
             where = "" if failed["id"] == execution_id else " (child execution %s)" % failed["id"]
             echo("--- logs of failed step %s%s ---" % (step, where))
-            for line in format_logs(client.logs(failed["id"], task_id=step))[-40:]:
+            for line in format_logs(settled_logs(client, failed["id"], step))[-40:]:
                 echo(line)
     return state
+
+
+def settled_logs(client, execution_id, task_id):
+    """A task's log entries once Kestra has stored them all (see `settled`)."""
+    return settled(lambda: client.logs(execution_id, task_id=task_id), expected_tasks={task_id})
+
+
+def settled(read_entries, expected_tasks=(), quiet=2.0, poll=0.5, timeout=15, now=time.monotonic):
+    """Log entries, read until they have not changed for `quiet` seconds and every task in
+    `expected_tasks` (tasks that ran) has lines, or until `timeout`.
+
+    Kestra stores log lines through a queue, after the task run's state: right after a run ends
+    its last lines (a failure's traceback, the last step's lines) may not be there yet. CI saw two
+    reads half a second apart agree while the last step's lines were still on the way.
+    """
+    deadline = now() + timeout
+    entries, same_reads, unchanged_since = None, 0, None
+    while True:
+        latest = read_entries()
+        moment = now()
+        if latest == entries:
+            same_reads += 1
+        else:
+            entries, same_reads, unchanged_since = latest, 1, moment
+        logged = {entry.get("taskId") for entry in entries if isinstance(entry, dict)}
+        if same_reads >= 2 and moment - unchanged_since >= quiet and set(expected_tasks) <= logged:
+            return entries
+        if moment >= deadline:
+            return entries
+        time.sleep(poll)
+
+
+def steps_that_ran(execution, steps):
+    """The steps with a task run of this execution that ran to an end (these have log lines)."""
+    return {run["taskId"] for run in execution.get("taskRunList") or ()
+            if run.get("taskId") in steps and run["state"]["current"] in ("SUCCESS", "FAILED", "WARNING")}
+
+
+def ended_recently(execution, seconds=60):
+    """Whether the execution ended less than `seconds` ago (its logs may still be arriving)."""
+    end = execution["state"].get("endDate")
+    if execution["state"]["current"] not in states.TERMINAL or not end:
+        return False
+    ended = datetime.datetime.fromisoformat(end.replace("Z", "+00:00"))
+    if ended.tzinfo is None:
+        ended = ended.replace(tzinfo=datetime.timezone.utc)
+    return (datetime.datetime.now(datetime.timezone.utc) - ended).total_seconds() < seconds
 
 
 def settle_loop_items(client, execution, timeout, poll=0.5):
@@ -197,12 +245,51 @@ def restart_execution(client, target, run_id, settle=60):
         _check_loops_restartable(client, execution, run_id, settle_loop_items(client, execution, settle))
     seen = len(execution["state"].get("histories") or [])
     client.restart(execution["id"])
-    # Kestra applies the restart through its queues: the execution read back may not show it yet.
-    deadline = time.monotonic() + settle
-    while len(client.execution(execution["id"])["state"].get("histories") or []) <= seen:
+    _settle(client, execution["id"], lambda now: len(now["state"].get("histories") or []) > seen, settle,
+            "Kestra accepted the restart of run %s but did not start it within %ds." % (run_id, settle))
+
+
+def suspend_execution(client, target, run_id, settle=60):
+    """Pause a running run (Argo's suspend): tasks already running finish, no new task starts
+    until `unsuspend_execution`. The executions running its foreach items pause too."""
+    execution = execution_of_flow(client, target, run_id)
+    if execution["state"]["current"] != "RUNNING":
+        raise KestraError("Run %s is %s: only a running run can be suspended."
+                          % (run_id, execution["state"]["current"]))
+    client.pause(execution["id"])
+    for child in client.child_executions(execution["id"], states=["RUNNING"]):
+        _quietly(client.pause, child["id"])  # it may have ended meanwhile
+    _settle(client, execution["id"], lambda now: now["state"]["current"] == "PAUSED", settle,
+            "Kestra accepted the suspension of run %s but did not pause it within %ds." % (run_id, settle))
+
+
+def unsuspend_execution(client, target, run_id, settle=60):
+    """Resume a suspended run (Argo's unsuspend): it goes on from where it stopped."""
+    execution = execution_of_flow(client, target, run_id)
+    if execution["state"]["current"] != "PAUSED":
+        raise KestraError("Run %s is %s: only a suspended run can be unsuspended."
+                          % (run_id, execution["state"]["current"]))
+    for child in client.child_executions(execution["id"], states=["PAUSED"]):
+        _quietly(client.resume, child["id"])
+    client.resume(execution["id"])
+    _settle(client, execution["id"], lambda now: now["state"]["current"] != "PAUSED", settle,
+            "Kestra accepted the resumption of run %s but it was still paused after %ds." % (run_id, settle))
+
+
+def _quietly(action, execution_id):
+    try:
+        action(execution_id)
+    except KestraError:
+        pass
+
+
+def _settle(client, execution_id, reached, seconds, message):
+    """Wait until the execution read back satisfies `reached`: Kestra applies restarts, pauses and
+    resumes through its queues, so the execution read right after the call may not show them yet."""
+    deadline = time.monotonic() + seconds
+    while not reached(client.execution(execution_id)):
         if time.monotonic() > deadline:
-            raise KestraError("Kestra accepted the restart of run %s but did not start it within %ds."
-                              % (run_id, settle))
+            raise KestraError(message)
         time.sleep(0.2)
 
 
@@ -243,14 +330,27 @@ def _input_field(value):
 def send_event(client, name, payload):
     """POST `payload` to the webhook of every deployed flow that @trigger-s on event `name`.
 
-    Returns the (namespace, flow id) of the flows it reached.
+    The webhook's key is random (see compiler.kestra_triggers): it is read from each deployed
+    flow, which the API shows only with credentials. Returns the (namespace, flow id) reached.
     """
+    from .compiler import event_trigger_id
+    from .deployment import Deployment
     from .kestra_flow import WEBHOOK
 
+    from .started_by import event_payload
+
+    body = event_payload(name, payload)
     reached = []
     for flow in client.search_flows():
+        deployment = (flow.get("variables") or {}).get("metaflow_deployment")
+        try:
+            events = [event["name"] for event in Deployment.from_json(deployment).events] if deployment else []
+        except (KestraError, ValueError, KeyError, TypeError):
+            continue  # not one of ours, or another version's: its own send-event serves it
+        if name not in events:
+            continue
         for trigger in flow.get("triggers") or []:
-            if trigger.get("type") == WEBHOOK and trigger.get("key") == name:
-                client.webhook(flow["namespace"], flow["id"], name, payload)
+            if trigger.get("type") == WEBHOOK and trigger.get("id") == event_trigger_id(name):
+                client.webhook(flow["namespace"], flow["id"], trigger["key"], body)
                 reached.append((flow["namespace"], flow["id"]))
     return reached

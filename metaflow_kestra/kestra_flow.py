@@ -43,12 +43,16 @@ class ScriptTask:
     input_files: Dict[str, str] = field(default_factory=dict)  # file name -> rendered content
     task_runner: Optional[Dict[str, object]] = field(default_factory=lambda: {"type": PROCESS_RUNNER})
     container_image: Optional[str] = None
+    run_if: Optional[str] = None  # Kestra's runIf: a Pebble condition (our own text, never a user's)
+    allow_failure: bool = False  # a failure shows on the task without failing the execution
 
     def to_dict(self):
         return _without_none([
             ("id", self.id),
             ("type", SHELL_COMMANDS),
             ("description", self.description),
+            ("runIf", self.run_if),
+            ("allowFailure", True if self.allow_failure else None),
             ("retry", self.retry),
             ("timeout", self.timeout),
             ("taskRunner", dict(self.task_runner) if self.task_runner else None),
@@ -192,6 +196,8 @@ class KestraFlow:
     triggers: List[dict] = field(default_factory=list)
     plugin_defaults: List[dict] = field(default_factory=list)  # [{type, values}]
     concurrency: Optional[dict] = None  # {limit, behavior}: how many executions of it run at once
+    sla: List[dict] = field(default_factory=list)  # Kestra SLAs: [{id, type, behavior, duration}]
+    after_execution: list = field(default_factory=list)  # tasks run once the execution has ended
     notes: List[str] = field(default_factory=list)  # for the person compiling; not part of the YAML
     children: list = field(default_factory=list)  # KestraFlows its ForEachItem tasks start
 
@@ -202,8 +208,10 @@ class KestraFlow:
             ("inputs", [i.to_dict() for i in self.inputs] or None),
             ("variables", dict(self.variables) or None),
             ("concurrency", dict(self.concurrency) if self.concurrency else None),
+            ("sla", list(self.sla) or None),
             ("pluginDefaults", list(self.plugin_defaults) or None),
             ("tasks", [task.to_dict() for task in self.tasks]),
+            ("afterExecution", [task.to_dict() for task in self.after_execution] or None),
             ("triggers", list(self.triggers) or None),
         ])
 

@@ -8,6 +8,7 @@ or a template; a default that looks like a template is made literal.
 """
 
 import json
+import os
 import re
 
 from .errors import KestraError
@@ -44,10 +45,9 @@ def flow_parameters(flow):
     return [(param.name, param) for _, param in flow._get_parameters() if not param.IS_CONFIG_PARAMETER]
 
 
-def kestra_inputs(flow, flow_name):
+def kestra_inputs(flow, flow_name, environ=None):
     """Kestra inputs for the flow's Parameters, in declaration order."""
-    from metaflow.parameters import deploy_time_eval
-
+    environ = os.environ if environ is None else environ
     inputs, seen = [], set()
     for name, param in flow_parameters(flow):
         if not _INPUT_ID.match(name):
@@ -61,7 +61,7 @@ def kestra_inputs(flow, flow_name):
             )
         seen.add(name.lower())
         kind = kestra_type(param)
-        default = deploy_time_eval(param.kwargs.get("default"))
+        default = deploy_default(param, flow_name, environ)
         inputs.append(Input(
             id=name,
             type=kind,
@@ -72,6 +72,53 @@ def kestra_inputs(flow, flow_name):
             description=param.kwargs.get("help") or None,
         ))
     return inputs
+
+
+def run_default_variable(name):
+    """METAFLOW_RUN_<NAME>: what a local `run --<name>` reads when the option is not given
+    (Metaflow's CLI runs click with auto_envvar_prefix="METAFLOW")."""
+    return "METAFLOW_RUN_%s" % name.replace("-", "_").upper()
+
+
+def environment_defaults(flow, environ=None):
+    """{parameter name: variable} of the Parameters whose METAFLOW_RUN_<NAME> is set."""
+    environ = os.environ if environ is None else environ
+    return {name: run_default_variable(name) for name, _ in flow_parameters(flow)
+            if run_default_variable(name) in environ}
+
+
+def deploy_default(param, flow_name, environ):
+    """The default a deployment gets: METAFLOW_RUN_<NAME> when set, read as a local `run` reads
+    it, else the declared default; evaluated as Metaflow evaluates it at deploy time (an
+    IncludeFile's file is read and stored in the datastore)."""
+    from metaflow.parameters import deploy_time_eval
+
+    variable = run_default_variable(param.name)
+    if variable not in environ:
+        return deploy_time_eval(param.kwargs.get("default"))
+    value = environ[variable]
+    try:
+        return deploy_time_eval(_from_environment(param, value))
+    except Exception as error:  # click's BadParameter, Metaflow's errors (a traceback inside): its last line
+        lines = [line.strip() for line in str(getattr(error, "message", None) or error).splitlines() if line.strip()]
+        message = lines[-1] if lines else type(error).__name__
+        raise UnsupportedParameter("Flow %s, parameter %r: %s=%r cannot be its default: %s. Fix or unset %s."
+                                   % (flow_name, param.name, variable, value, message, variable))
+
+
+def _from_environment(param, value):
+    from metaflow._vendor import click
+    from metaflow.includefile import FilePathClass, IncludeFile
+    from metaflow.parameters import DeployTimeField
+
+    kind = param.kwargs.get("type")
+    if isinstance(kind, FilePathClass):  # as IncludeFile makes its declared default
+        if not os.path.isfile(os.path.expanduser(value)):
+            raise ValueError("no such file")
+        return DeployTimeField(param.name, str, "default",
+                               IncludeFile._eval_default(kind._is_text, kind._encoding, value),
+                               print_representation=value)
+    return click.types.convert_type(kind if kind is not None else str).convert(value, None, None)
 
 
 def _input_default(kind, value):

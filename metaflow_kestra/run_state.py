@@ -43,6 +43,10 @@ class DatastoreRunState(RunState):
         started = self.store.get_task_datastores(pathspecs=[pathspec], allow_not_done=True)
         return max((ds.attempt + 1 for ds in started), default=0)
 
+    def log_store(self, run_id, step, task_id, attempt):
+        """Where the logs of one attempt of a task are saved (a task datastore for writing)."""
+        return self.store.get_task_datastore(run_id, step, task_id, attempt=attempt, mode="w")
+
     def task(self, pathspec):
         run_id, step, task_id = pathspec.split("/")
         return self.store.get_task_datastore(run_id, step, task_id)

@@ -1,24 +1,28 @@
-"""What a Kestra task runs: one Metaflow step (and `init` before `start`).
+"""What a Kestra task runs: one Metaflow step (and `init` before the flow's start step).
 
 Kestra gives the task a few facts through its environment: the deployment
 (static JSON), the step's `TaskSpec`, the execution id, the values of its
-enclosing ForEach iterations and, for `start`, the flow's inputs. From those
+enclosing ForEach iterations and, for the start step, the flow's inputs. From those
 this module derives the run id, task id, input paths and split index, runs
 `python flow.py step ...` and reports outputs with Kestra's stdout protocol
 (`::{"outputs": ...}::`), so the worker needs no Kestra package.
 """
 
+import contextlib
+import functools
 import json
 import os
 import sys
 
-from . import code_package, ids
+from . import code_package, environments, ids, package_metaflow
 from .deployment import Deployment
 from .errors import KestraError
 from .pebble import decoded
 from .run_state import DatastoreRunState
-from .started_by import Resume, event_parameters, trigger_variables, upstream_trigger_options
+from .started_by import Resume, event_parameters, trigger_options, trigger_variables
 from .step_runner import StepRunner, TaskFailed
+from .task_logs import CapturedLogs
+from .warm_start import apply_service_headers
 from .task_spec import MissingInput, TaskSpec, input_paths, iteration_input_paths
 
 ENV_DEPLOYMENT = "METAFLOW_KESTRA_DEPLOYMENT"
@@ -27,6 +31,10 @@ ENV_EXECUTION_ID = "METAFLOW_KESTRA_EXECUTION_ID"
 ENV_PARENTS = "METAFLOW_KESTRA_PARENTS"
 ENV_VALUE = "METAFLOW_KESTRA_VALUE"
 ENV_LABELS = "METAFLOW_KESTRA_LABELS"
+# An @exit_hook task instead of a step: {"function": name, "on_success": bool}.
+ENV_HOOK = "METAFLOW_KESTRA_HOOK"
+# A notification task instead of a step: {"on_success": bool} (what to send: the deployment's notifications).
+ENV_NOTIFY = "METAFLOW_KESTRA_NOTIFY"
 # Kestra 2.x: the Loop item a task runs in (`item | toJson`: its value and its parents' values).
 ENV_LOOP_ITEM = "METAFLOW_KESTRA_LOOP_ITEM"
 # A foreach step's outputs that pass the run's facts into its Loop's sub-executions (Kestra 2.x
@@ -151,8 +159,7 @@ def run_task(environ, state=None, runner=None, emit=print):
     link_local_datastore(deployment)
     trigger = trigger_variables(decoded(_input_file(TRIGGER_FILE)))
     _check_workflow_timeout(deployment, environ.get(ENV_EXECUTION_START))
-    runner = runner or StepRunner(deployment, environ, environ[ENV_EXECUTION_ID],
-                                  upstream_trigger_options(deployment, trigger), flow_file_of(deployment))
+    runner = runner or step_runner_for(deployment, environ, spec, trigger_options(deployment, trigger))
     resume = Resume.from_labels(decoded(environ.get(ENV_LABELS)))
 
     if spec.start and not state.finished([ids.parameters_pathspec(run_id)]):
@@ -180,8 +187,10 @@ def run_task(environ, state=None, runner=None, emit=print):
             if twin:
                 runner.clone(spec.step, run_id, task_id, paths, twin, attempt=_attempt(state, pathspec))
             else:
-                runner.step(spec.step, run_id, task_id, paths, split_index, in_process=not spec.loop,
-                            attempt=_attempt(state, pathspec), user_retries=spec.user_retries)
+                attempt = _attempt(state, pathspec)
+                with kept_for_metaflow(state, run_id, spec.step, task_id, attempt):
+                    runner.step(spec.step, run_id, task_id, paths, split_index, in_process=not spec.loop,
+                                attempt=attempt, user_retries=spec.user_retries)
         task = state.task(pathspec)
         next_steps = _next_steps(task) if spec.chooses else []
         if iteration is None or spec.step not in next_steps:
@@ -202,6 +211,45 @@ def run_task(environ, state=None, runner=None, emit=print):
     emit(outputs_line(outputs))
 
 
+def run_exit_hook(environ, runner=None):
+    """Run one @exit_hook function with the run, as Metaflow's local runtime and Argo do."""
+    deployment = Deployment.from_json(environ[ENV_DEPLOYMENT])
+    hook = json.loads(environ[ENV_HOOK])
+    run_id = ids.run_id_for(environ[ENV_EXECUTION_ID])
+    runner = runner or step_runner_for(deployment, environ, TaskSpec(step="_exit_hook", depth=0), [])
+    pathspec = "%s/%s" % (deployment.flow_name, run_id)
+    print("metaflow-kestra: exit hook %s of run %s (the run %s)."
+          % (hook["function"], pathspec, "succeeded" if hook.get("on_success") else "did not succeed"), flush=True)
+    runner.exit_hook(hook["function"], pathspec)
+
+
+def notify(environ, post=None):
+    """Send the run's notifications (a notification task); 1 if a service could not be reached."""
+    from .notifications import CREDENTIAL_ENV, send
+
+    deployment = Deployment.from_json(environ[ENV_DEPLOYMENT])
+    succeeded = bool(json.loads(environ[ENV_NOTIFY])["on_success"])
+    credentials = {service: decoded(environ.get(CREDENTIAL_ENV % service.upper())) or ""
+                   for service in deployment.notifications["secrets"]}
+    failed = send(deployment.notifications, deployment.flow_name, ids.run_id_for(environ[ENV_EXECUTION_ID]),
+                  environ[ENV_EXECUTION_ID], succeeded, credentials, post=post)
+    return 1 if failed else 0
+
+
+@contextlib.contextmanager
+def kept_for_metaflow(state, run_id, step, task_id, attempt):
+    """Capture what the task prints and save it as the attempt's logs in Metaflow's datastore."""
+    logs = CapturedLogs()
+    try:
+        with logs:
+            yield
+    finally:
+        try:
+            logs.save(state.log_store(run_id, step, task_id, attempt))
+        finally:
+            logs.close()
+
+
 def root_facts(environ):
     """What a foreach step passes into the items it starts: the run's execution id, start and
     trigger (Kestra 2.x Loop items read them from here; 1.x ignores them)."""
@@ -214,12 +262,24 @@ def root_facts(environ):
     return facts
 
 
-def flow_file_of(deployment):
-    """The flow file to run: inside the unpacked code package the deployment pins."""
+def step_runner_for(deployment, environ, spec, trigger_options):
+    """A StepRunner for the flow file inside the unpacked code package the deployment pins, with
+    the package's Metaflow (see package_metaflow) unless the deployment says the worker's."""
+    deadline = run_deadline(deployment, environ.get(ENV_EXECUTION_START))
     if not deployment.code_path:
-        return deployment.flow_file
-    return os.path.join(code_package.unpack(os.path.abspath(deployment.code_path), deployment.code_sha),
-                        deployment.flow_file)
+        return StepRunner(deployment, environ, environ[ENV_EXECUTION_ID], trigger_options,
+                          added_decorators=spec.added_decorators, deadline=deadline)
+    package_dir = code_package.unpack(os.path.abspath(deployment.code_path), deployment.code_sha)
+    step_env, in_process = {}, True
+    if not deployment.worker_metaflow:
+        step_env = package_metaflow.step_environment(package_dir, deployment.code_metadata, environ)
+        in_process = package_metaflow.same_as_running(package_dir, deployment.code_metadata)
+    environment = None  # or its bootstrap, which the runner calls with the step's environment
+    if deployment.environment != "local":
+        environment = functools.partial(environments.bootstrap, deployment, spec.step, package_dir)
+    return StepRunner(deployment, environ, environ[ENV_EXECUTION_ID], trigger_options,
+                      os.path.join(package_dir, deployment.flow_file), spec.added_decorators,
+                      step_env=step_env, in_process=in_process, deadline=deadline, environment=environment)
 
 
 def link_local_datastore(deployment, workdir="."):
@@ -238,13 +298,26 @@ def link_local_datastore(deployment, workdir="."):
         os.symlink(deployment.datastore_root, link)
 
 
+def _started_at(started):
+    """The run's start (Kestra's ISO date of the execution) in epoch seconds."""
+    from datetime import datetime
+
+    return datetime.fromisoformat(started.replace("Z", "+00:00")).timestamp()
+
+
+def run_deadline(deployment, started):
+    """When the run's --workflow-timeout ends it (epoch seconds), or None."""
+    if not deployment.workflow_timeout or not started:
+        return None
+    return _started_at(started) + deployment.workflow_timeout
+
+
 def _check_workflow_timeout(deployment, started):
     if not deployment.workflow_timeout or not started:
         return
-    from datetime import datetime, timezone
+    import time
 
-    begun = datetime.fromisoformat(started.replace("Z", "+00:00"))
-    elapsed = (datetime.now(timezone.utc) - begun).total_seconds()
+    elapsed = time.time() - _started_at(started)
     if elapsed > deployment.workflow_timeout:
         raise TaskRefused(
             "The run has exceeded its --workflow-timeout of %ds (%.0fs since it started): not starting "
@@ -314,7 +387,13 @@ def main(environ=None):
     try:
         # Metaflow reads its configuration when first imported: settle it before that.
         environ.update(Deployment.from_json(environ[ENV_DEPLOYMENT]).environment_variables)
-        run_task(environ)
+        apply_service_headers(environ)
+        if environ.get(ENV_NOTIFY):
+            return notify(environ)
+        if environ.get(ENV_HOOK):
+            run_exit_hook(environ)
+        else:
+            run_task(environ)
     except TaskFailed as failure:
         return failure.returncode
     except (MissingInput, TaskRefused, KestraError) as problem:

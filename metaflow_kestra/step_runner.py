@@ -3,9 +3,11 @@
 import contextlib
 import os
 import runpy
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 from . import ids
 from .parameters import init_environment
@@ -24,14 +26,27 @@ class TaskFailed(Exception):
 class StepRunner:
     """Runs Metaflow commands for one deployment, with the interpreter running us."""
 
-    def __init__(self, deployment, environ, execution_id=None, trigger_options=(), flow_file=None):
+    def __init__(self, deployment, environ, execution_id=None, trigger_options=(), flow_file=None,
+                 added_decorators=(), step_env=None, in_process=True, deadline=None, environment=None):
+        """`step_env`: what a step process needs to run the code package's Metaflow (PYTHONPATH);
+        `in_process`: whether this interpreter's Metaflow is that one, so a step may run here."""
         self.deployment = deployment
+        self.added_decorators = list(added_decorators)  # the step's `--with` decorators
+        self.in_process_allowed = in_process
+        self.deadline = deadline  # when --workflow-timeout ends the run (epoch seconds), if it does
+        # A Metaflow environment's bootstrap (environments.bootstrap), run before the first command:
+        # it gives the commands' environment and interpreter. Its steps never run in this process.
+        self.environment = environment
+        self.executable = [sys.executable]
+        if environment is not None:
+            self.in_process_allowed = False
         self.flow_file = flow_file or deployment.flow_file
         self.execution_id = execution_id
         self.trigger_options = list(trigger_options)
         self.config_file = None
         self.environ = dict(environ)
         self.environ.update(deployment.environment_variables)
+        self.environ.update(step_env or {})
 
     def init(self, run_id, input_values):
         env = dict(self.environ)
@@ -51,7 +66,7 @@ class StepRunner:
             ]
             if split_index is not None:
                 args += ["--split-index", str(split_index)]
-            if in_process:
+            if in_process and self.in_process_allowed:
                 self._run_here(args + self._tags())
             else:
                 self._call(args + self._tags(), self.environ)
@@ -66,8 +81,23 @@ class StepRunner:
             ] + self._tags(), self.environ)
         print("metaflow-kestra: cloned %s/%s from %s (resume)." % (run_id, task_id, origin), flush=True)
 
+    def exit_hook(self, function, run_pathspec):
+        """Metaflow's own exit_hook_script: the function (of the flow file, or an import path),
+        given the Run when it takes one. The client reads the deployment's metadata and datastore."""
+        env = dict(self.environ)
+        env["METAFLOW_DEFAULT_METADATA"] = self.deployment.metadata
+        env["METAFLOW_DEFAULT_DATASTORE"] = self.deployment.datastore
+        if self.deployment.datastore != "local" and self.deployment.datastore_root:
+            env["METAFLOW_DATASTORE_SYSROOT_%s" % self.deployment.datastore.upper()] = self.deployment.datastore_root
+        command = [sys.executable, "-m", "metaflow.plugins.exit_hook.exit_hook_script",
+                   os.path.basename(self.flow_file), function, run_pathspec]
+        returncode = subprocess.call(command, env=env, cwd=os.path.dirname(os.path.abspath(self.flow_file)))
+        if returncode:
+            raise TaskFailed(returncode)
+
     def _top_level(self):
         options = self.deployment.top_level_options() + self.trigger_options
+        options += ["--with=%s" % spec for spec in self.added_decorators]
         if self.deployment.configs:
             if self.config_file is None:
                 # In the task's working directory, which Kestra removes after the task.
@@ -102,7 +132,8 @@ class StepRunner:
             if isinstance(value, type) and value.__module__ == "__main__"
         }
         try:
-            runpy.run_path(flow_file, init_globals=carried, run_name="__main__")
+            with _recording_the_deadline(self.deadline, self.deployment.workflow_timeout):
+                runpy.run_path(flow_file, init_globals=carried, run_name="__main__")
             returncode = 0
         except SystemExit as stop:
             returncode = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
@@ -113,10 +144,40 @@ class StepRunner:
             raise TaskFailed(returncode)
 
     def _call(self, args, env):
-        command = [sys.executable, self.flow_file] + self._top_level() + args
+        if self.environment is not None:
+            extra = {key: value for key, value in env.items() if self.environ.get(key) != value}
+            self.environ, self.executable = self.environment(self.environ)
+            self.environment = None  # once per task
+            env = dict(self.environ, **extra)
+        command = self.executable + [self.flow_file] + self._top_level() + args
         returncode = subprocess.call(command, env=env)
         if returncode:
             raise TaskFailed(returncode)
+
+
+@contextlib.contextmanager
+def _recording_the_deadline(deadline, seconds):
+    """While the step runs here: a SIGTERM at the run's deadline (Kestra's SLA ending the run)
+    becomes a TimeoutError in the step, which Metaflow records as the task's exception with the
+    artifacts so far, as it does for @timeout. Any other SIGTERM ends the process as before."""
+    if not deadline:
+        yield
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_term(signum, frame):
+        if time.time() >= deadline - 1:
+            signal.signal(signal.SIGTERM, previous)  # a second one is not caught again
+            raise TimeoutError("The run exceeded its --workflow-timeout of %ds: Kestra ended it, and this "
+                               "task with it." % seconds)
+        signal.signal(signal.SIGTERM, previous)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextlib.contextmanager

@@ -64,12 +64,28 @@ class Loop:
 
 
 def build_structure(graph, flow_name="flow"):
-    """The tree for a `metaflow.graph.FlowGraph`, from `start` to `end` inclusive."""
+    """The tree for a `metaflow.graph.FlowGraph`, from its start step to its end step inclusive.
+
+    The graph names them (`@step(start=True)`, `@step(end=True)`, or the steps called
+    `start` and `end`); one step may be both.
+    """
     _refuse_parallel(graph, flow_name)
-    order = _topological_order(graph)
-    tree = _Walker(graph, order, flow_name).walk("start", None)
+    start = start_step(graph, flow_name)
+    order = _topological_order(graph, start)
+    tree = _Walker(graph, order, flow_name).walk(start, None)
     _check_complete(graph, tree, flow_name)
     return tree
+
+
+def start_step(graph, flow_name="flow"):
+    """The name of the flow's start step, as Metaflow's graph resolves it."""
+    name = getattr(graph, "start_step", "start")
+    if name not in graph:
+        raise UnsupportedFlow(
+            "Flow %s has no start step: name one with @step(start=True) (or call it `start`), "
+            "as `python flow.py check` says." % flow_name
+        )
+    return name
 
 
 def steps_in(block):
@@ -118,7 +134,7 @@ class _Walker:
                 name = self._after_switch(node, stop, items, skip=name)
                 continue
             items.append(Step(name))
-            if node.type == "end":
+            if node.type == "end":  # the end step (also when it is the start step too)
                 name = None
             elif node.type == "split":
                 join = self._join_of(node)
@@ -131,7 +147,7 @@ class _Walker:
                 name = join
             elif node.type == "split-switch":
                 name = self._after_switch(node, stop, items)
-            else:  # start, linear, join
+            else:  # a start step that does not branch, linear, join
                 name = node.out_funcs[0]
         return Sequence(tuple(items))
 
@@ -186,14 +202,14 @@ def _refuse_parallel(graph, flow_name):
             )
 
 
-def _topological_order(graph):
+def _topological_order(graph, start):
     """Steps ordered so every transition goes forward (self-loops ignored).
 
     Iterative depth-first search: a flow may chain thousands of steps.
     """
     order, done, on_path = [], set(), set()
-    stack = [("start", iter(graph["start"].out_funcs))]
-    on_path.add("start")
+    stack = [(start, iter(graph[start].out_funcs))]
+    on_path.add(start)
     while stack:
         name, children = stack[-1]
         child = next(children, None)

@@ -21,7 +21,7 @@ from typing import Optional, Tuple
 
 from . import ids
 from .pebble import inert_json
-from .structure import ForEach, Loop, Parallel, Sequence, Step, Switch, steps_in
+from .structure import ForEach, Loop, Parallel, Sequence, Step, Switch, start_step, steps_in
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ class TaskSpec:
     chooses: bool = False  # a switch step: reports the step it chose
     user_retries: int = 0  # Metaflow's --max-user-code-retries (@retry; @catch runs after them)
     cards: bool = False  # attach the step's cards to the Kestra task
+    added_decorators: Tuple[str, ...] = ()  # `--with` specs the step command gets (decorators.added)
 
     def to_json(self):
         """Compact: fields at their default value are left out."""
@@ -58,6 +59,7 @@ class TaskSpec:
             tuple(ParentRef(**{k: v for k, v in ref.items() if k in _REF_FIELDS}) for ref in group)
             for group in data.get("groups", ())
         )
+        data["added_decorators"] = tuple(data.get("added_decorators", ()))
         return cls(**data)
 
 
@@ -111,7 +113,7 @@ def _spec(graph, node, depths, rank):
         fans_out=node.type == "foreach",
         chooses=node.type == "split-switch",
     )
-    if node.name == "start":
+    if node.name == start_step(graph):
         return TaskSpec(start=True, **common)
     if node.type == "join" and graph[node.split_parents[-1]].type == "foreach":
         body_depth = depths[node.name] + 1
@@ -146,6 +148,10 @@ class RunState:
 
     def task(self, pathspec):
         """The finished task's datastore (its artifacts: a switch's choice, a foreach's items)."""
+        raise NotImplementedError
+
+    def log_store(self, run_id, step, task_id, attempt):
+        """Where one attempt's logs are saved: a Metaflow task datastore open for writing."""
         raise NotImplementedError
 
 

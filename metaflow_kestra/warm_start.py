@@ -32,6 +32,8 @@ ENABLE_ENV = "METAFLOW_KESTRA_WARM_START"
 IDLE_ENV = "METAFLOW_KESTRA_WARM_IDLE"
 DIRECTORY_ENV = "METAFLOW_KESTRA_WARM_DIR"
 DEFAULT_IDLE_SECONDS = 120
+# The metadata service's headers, base64, from a Kestra secret (apply_service_headers).
+SERVICE_HEADERS_B64 = "METAFLOW_SERVICE_HEADERS_B64"
 # Set in a task a warm server started: the pid of its supervisor process.
 SERVER_ENV = "METAFLOW_KESTRA_WARM_SERVER"
 # Variables a task may change without changing what `import metaflow` computes.
@@ -91,6 +93,7 @@ def _installed():
 def task_environment(environ):
     """The task's environment with its deployment's variables applied, as the task will see it."""
     env = dict(environ)
+    apply_service_headers(env)
     deployment = environ.get("METAFLOW_KESTRA_DEPLOYMENT")
     if deployment:
         try:
@@ -98,6 +101,19 @@ def task_environment(environ):
         except (ValueError, AttributeError):
             pass  # the cold path reports a broken deployment properly
     return env
+
+
+def apply_service_headers(env):
+    """METAFLOW_SERVICE_HEADERS from the base64 a task got from a Kestra secret (see compiler).
+
+    Done before Metaflow is imported (it reads the headers once); the variable is a
+    METAFLOW_ one, so warm interpreters of other headers are never shared.
+    """
+    value = env.get(SERVICE_HEADERS_B64)
+    if value:
+        import base64
+
+        env["METAFLOW_SERVICE_HEADERS"] = base64.b64decode(value).decode("utf-8")
 
 
 def run(environ=None):

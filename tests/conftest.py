@@ -22,6 +22,11 @@ E2E_SECRET_NAME, E2E_SECRET_VALUE = "MF_TEST_TOKEN", "s3cr3t-for-e2e"
 # its credentials reach tasks as a worker's environment does: from the server's environment.
 E2E_S3_PORT = int(os.environ.get("METAFLOW_KESTRA_TEST_S3_PORT", str(E2E_PORT + 2)))
 E2E_S3_SECRET_KEY = "local-secret-key-for-tests"
+# Notifications: a receiver on loopback (tests/e2e/test_notifications_on_kestra.py) stands in for
+# Slack, PagerDuty and incident.io; the Slack webhook URL is a secret, as a real one is.
+E2E_NOTIFY_PORT = int(os.environ.get("METAFLOW_KESTRA_TEST_NOTIFY_PORT", str(E2E_PORT + 3)))
+E2E_SLACK_SECRET_NAME = "MF_TEST_SLACK_URL"
+E2E_SLACK_URL = "http://127.0.0.1:%d/slack/T000/B000/x" % E2E_NOTIFY_PORT
 
 
 def server_environment():
@@ -30,6 +35,7 @@ def server_environment():
 
     return {
         "SECRET_" + E2E_SECRET_NAME: base64.b64encode(E2E_SECRET_VALUE.encode()).decode(),
+        "SECRET_" + E2E_SLACK_SECRET_NAME: base64.b64encode(E2E_SLACK_URL.encode()).decode(),
         "METAFLOW_S3_ENDPOINT_URL": "http://127.0.0.1:%d" % E2E_S3_PORT,
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": E2E_S3_SECRET_KEY,

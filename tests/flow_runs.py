@@ -42,6 +42,7 @@ class FlowWorkspace:
         self.env["METAFLOW_USER"] = "tester"  # fixed: flow ids under @project name the user
         self.env["METAFLOW_DEFAULT_DATASTORE"] = "local"
         self.env["METAFLOW_DEFAULT_METADATA"] = "local"
+        self.env["METAFLOW_TOKEN_HOME"] = str(self.root / "production-tokens")  # not ~/.metaflowconfig
 
     def flow_command(self, name, *args, check=True):
         """`python <flow> args...` for a sample flow's name (or a flow file's absolute path)."""
@@ -54,8 +55,12 @@ class FlowWorkspace:
         return done
 
     def run_locally(self, name, *params):
+        return self.run_locally_with((), name, *params)
+
+    def run_locally_with(self, top_level, name, *params):
+        """A local `run`, with top-level options (`--with ...`) before the command."""
         run_id_file = self.root / ("%s.local-run-id" % os.path.basename(str(name)))
-        self.flow_command(name, "run", "--run-id-file", str(run_id_file), *params)
+        self.flow_command(name, *top_level, "run", "--run-id-file", str(run_id_file), *params)
         return run_id_file.read_text().strip()
 
     def compile(self, name, *options, top_level=()):
@@ -67,16 +72,20 @@ class FlowWorkspace:
                           *options)
         return target.read_text()
 
+    def client(self, script, *args):
+        """The stdout of `script` (Python reading runs with Metaflow's client) run in this workspace."""
+        done = subprocess.run([sys.executable, "-c", script, *map(str, args)], cwd=self.root, env=self.env,
+                              capture_output=True, text=True)
+        if done.returncode:
+            raise AssertionError(done.stderr)
+        return done.stdout
+
     def artifacts(self, flow_name, run_id, name=None):
         """{successful, steps: {step: sorted [(artifact, repr)] per task}} of a run of sample `name`
         (or of a flow file's absolute path)."""
         name = name or _sample_name(flow_name)
         script = name if os.path.isabs(str(name)) else flow_path(name)
-        done = subprocess.run([sys.executable, "-c", _DUMP, "%s/%s" % (flow_name, run_id), str(script)],
-                              cwd=self.root, env=self.env, capture_output=True, text=True)
-        if done.returncode:
-            raise AssertionError(done.stderr)
-        return json.loads(done.stdout)
+        return json.loads(self.client(_DUMP, "%s/%s" % (flow_name, run_id), script))
 
 
 def _sample_name(flow_name):

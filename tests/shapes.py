@@ -16,6 +16,12 @@ SHAPES = [
     ("switch_in_foreach_flow", "SwitchInForeachFlow", []),
     ("recursive_flow", "RecursiveFlow", []),
     ("custom_class_flow", "CustomClassFlow", []),
+    # Start and end steps the flow names itself, in each shape, and one step that is both.
+    ("named_ends_flow", "NamedEndsFlow", [("size", "5")]),
+    ("named_ends_split_flow", "NamedEndsSplitFlow", []),
+    ("named_ends_foreach_flow", "NamedEndsForeachFlow", []),
+    ("named_ends_switch_flow", "NamedEndsSwitchFlow", [("level", "low")]),
+    ("single_step_flow", "SingleStepFlow", [("greeting", "hi")]),
     ("quickstart_flow", "QuickstartFlow", [("scale", "5"), ("label", "{{ not a template }}")]),
 ]
 

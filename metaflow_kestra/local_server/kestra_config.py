@@ -33,7 +33,10 @@ def local_server_config(settings):
     # LOCK_TIMEOUT: an execution of a 1,000-way foreach is one multi-megabyte row that the
     # executor rewrites under a row lock; with H2's default (10 s) a waiting queue poller gave
     # up, and Kestra takes a failed poll as fatal and shuts the whole engine down.
-    h2_url = "jdbc:h2:file:%s;DB_CLOSE_DELAY=-1;DB_CLOSE_ON_EXIT=FALSE;LOCK_TIMEOUT=300000" % (
+    # `async:`: H2's file system on AsynchronousFileChannel. With the default (FileChannel), a
+    # thread interrupted while it writes closes the database file for everyone: the worker thread
+    # of a task that an SLA (--workflow-timeout) or a kill interrupts then took the engine down.
+    h2_url = "jdbc:h2:async:%s;DB_CLOSE_DELAY=-1;DB_CLOSE_ON_EXIT=FALSE;LOCK_TIMEOUT=300000" % (
         state / "data" / "database"
     )
     config = {

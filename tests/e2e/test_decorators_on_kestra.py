@@ -1,5 +1,6 @@
 """Metaflow decorators and triggers on the real local Kestra."""
 
+import json
 import subprocess
 import sys
 import time
@@ -9,6 +10,8 @@ import pytest
 
 from tests.conftest import E2E_SECRET_VALUE
 from tests.e2e.test_flows_on_kestra import run_on_kestra
+from tests.flow_loading import flow_path
+from tests.kestra_logs import log_text
 
 pytestmark = [pytest.mark.e2e, pytest.mark.both_lines]  # scripts/test.sh: on Kestra 1.3 and 2.0
 NAMESPACE = "metaflow.tests"
@@ -45,6 +48,7 @@ def test_retry_catch_environment_secrets_config_and_cards(workspace, kestra_clie
     assert configured["greeting"] == repr("hello {{ world }} {% raw %}")
     assert configured["token_length"] == str(len(E2E_SECRET_VALUE))
     execution = kestra_client.execution(run_id[len("kestra-"):])
+    log_text(kestra_client, execution["id"], steps=("start", "risky", "configured", "end"))  # all stored
     logs = kestra_client.logs(execution["id"])
     assert E2E_SECRET_VALUE not in repr(execution) + repr(logs)
     assert E2E_SECRET_VALUE not in repr(kestra_client.flow(NAMESPACE, "decoratedflow"))
@@ -67,10 +71,7 @@ print(getattr(exception, "type", type(exception).__name__) if exception else Non
 
 
 def timed_out_start(workspace, run_id):
-    done = subprocess.run([sys.executable, "-c", _TIMED_OUT, "TimeoutFlow/%s" % run_id], cwd=workspace.root,
-                          env=workspace.env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    return done.stdout.split()
+    return workspace.client(_TIMED_OUT, "TimeoutFlow/%s" % run_id).split()
 
 
 def test_a_step_past_its_timeout_records_what_a_local_run_records(workspace):
@@ -84,6 +85,76 @@ def test_a_step_past_its_timeout_records_what_a_local_run_records(workspace):
     assert not workspace.artifacts("TimeoutFlow", run_id)["successful"]
     on_kestra, local = timed_out_start(workspace, run_id), timed_out_start(workspace, local_run_id)
     assert on_kestra == local and local[1] == "written" and "Timeout" in local[0], (on_kestra, local)
+
+
+_DEADLINE = r"""
+import sys
+from metaflow import Run, namespace
+namespace(None)
+task = Run(sys.argv[1])["wait"].task
+exception = task.exception
+print(getattr(exception, "type", type(exception).__name__) if exception else None)
+print(getattr(exception, "message", str(exception)) if exception else None)
+"""
+
+
+def test_the_workflow_timeout_ends_a_running_task_and_metaflow_records_why(workspace, kestra_client):
+    """Kestra's SLA fails the execution at the deadline, killing the running task; Metaflow records
+    the task's TimeoutError, as Argo's deadline ends the pods."""
+    started = time.time()
+    done, run_id = run_on_kestra(workspace, "slow_flow", "--workflow-timeout", "20", "--seconds", "300",
+                                 check=False)
+    assert done.returncode == 1 and time.time() - started < 120, done.stdout + done.stderr
+    execution = kestra_client.execution(run_id[len("kestra-"):])
+    assert execution["state"]["current"] == "FAILED"
+    # Ended at the deadline, not after its 300 s: KILLED, or FAILED when the step's own TimeoutError
+    # (raised on Kestra's SIGTERM) ends the process before Kestra records the kill.
+    assert {run["taskId"]: run["state"]["current"] for run in execution["taskRunList"]}["wait"] in ("KILLED", "FAILED")
+    recorded = workspace.client(_DEADLINE, "SlowFlow/%s" % run_id)
+    kind = recorded.splitlines()[0]
+    assert "TimeoutError" in kind and "--workflow-timeout of 20s: Kestra ended it" in recorded, recorded
+
+
+def hook_records(workspace):
+    path = workspace.root / "exit-hooks.jsonl"
+    records = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    path.unlink(missing_ok=True)
+    return records
+
+
+def test_exit_hooks_run_once_after_the_run_with_its_outcome(workspace, kestra_client, monkeypatch):
+    """As a local run (and Argo): the success hook after a success, the error hook after a failure,
+    once each, given the run; each shows in Kestra as a task of its own."""
+    flow_file = workspace.root / "exit_hook_flow.py"  # a local run finds hooks in the working directory
+    flow_file.write_text(flow_path("exit_hook_flow").read_text())
+    local_ok = workspace.run_locally(str(flow_file))
+    workspace.flow_command(str(flow_file), "run", "--fail", "true", check=False)
+    local = hook_records(workspace)
+    assert [(r["hook"], r["successful"]) for r in local] == [("celebrate", True), ("raise_the_alarm", False)]
+    assert local[0]["run"] == "ExitHookFlow/%s" % local_ok
+
+    _, ok = run_on_kestra(workspace, str(flow_file))
+    done, failed = run_on_kestra(workspace, str(flow_file), "--fail", "true", check=False)
+    assert done.returncode == 1
+    # `run --wait` returns once the hooks have run (Kestra 2.0 ends the execution before them).
+    on_kestra = hook_records(workspace)
+    assert on_kestra == [{"hook": "celebrate", "run": "ExitHookFlow/%s" % ok, "successful": True},
+                         {"hook": "raise_the_alarm", "run": "ExitHookFlow/%s" % failed, "successful": False}]
+    runs = {run["taskId"]: run["state"]["current"]
+            for run in kestra_client.execution(failed[len("kestra-"):])["taskRunList"]}
+    assert runs["exit-hook-error-raise_the_alarm"] == "SUCCESS"
+    assert runs.get("exit-hook-success-celebrate", "SKIPPED") == "SKIPPED"
+
+    # The Deployer API's run is running until its hook has run too, as an Argo workflow's onExit.
+    from metaflow import Deployer
+
+    monkeypatch.chdir(workspace.root)
+    for key, value in workspace.env.items():
+        monkeypatch.setenv(key, value)
+    triggered = Deployer(str(flow_file), env=workspace.env).kestra(kestra_namespace=NAMESPACE).create().trigger(
+        fail=True)
+    triggered.wait_for_completion(check_interval=0.2, timeout=600)
+    assert hook_records(workspace) == [{"hook": "raise_the_alarm", "run": triggered.pathspec, "successful": False}]
 
 
 def test_schedule_fires(workspace, kestra_client):
@@ -139,8 +210,32 @@ def test_an_event_starts_the_flow_with_mapped_parameters(workspace, kestra_clien
     kestra(workspace, "event_flow", "send-event", "data.ready", "--payload",
            '{"table_name": "{{ sales }}", "other": 1}')
     run_id = "kestra-" + wait_for_new_execution(kestra_client, "eventflow", before)["id"]
-    start = dict(workspace.artifacts("EventFlow", run_id)["steps"]["start"][0])
+    run = workspace.artifacts("EventFlow", run_id)["steps"]
+    start, end = dict(run["start"][0]), dict(run["end"][0])
     assert start["seen_table"] == repr("{{ sales }}")
+    # current.trigger in every step, as on Argo: the event's name, id and time.
+    assert start["start_trigger"] == end["end_trigger"] == repr([("data.ready", True, "datetime", "event")])
+
+
+def test_an_event_published_from_python_starts_the_flow_and_its_name_is_no_key(workspace, kestra_client,
+                                                                                 kestra_server):
+    import requests
+
+    from metaflow_kestra.events import KestraEvent
+
+    before = execution_ids(kestra_client, "eventflow")
+    kestra(workspace, "event_flow", "create")
+    guessed = requests.post(kestra_server.url + "/api/v1/main/executions/webhook/%s/eventflow/data.ready" % NAMESPACE,
+                            json={"table_name": "guessed"}, timeout=30)
+    assert guessed.status_code == 404, guessed.text  # the event's name opens nothing
+    event = KestraEvent("data.ready", kestra_host=kestra_server.url, kestra_user=kestra_server.username,
+                        kestra_password=kestra_server.password)
+    event.add_to_payload("table_name", "from python")
+    assert ("metaflow.tests", "eventflow") in event.publish()
+    run_id = "kestra-" + wait_for_new_execution(kestra_client, "eventflow", before)["id"]
+    start = dict(workspace.artifacts("EventFlow", run_id)["steps"]["start"][0])
+    assert start["seen_table"] == repr("from python")
+    assert start["start_trigger"] == repr([("data.ready", True, "datetime", "event")])
 
 
 def test_finishing_the_upstream_starts_the_downstream(workspace, kestra_client):

@@ -6,6 +6,7 @@ import pytest
 
 from metaflow_kestra.client import KestraApiError
 from tests.shapes import SHAPES, TRICKY
+from tests.kestra_logs import log_text
 
 pytestmark = [pytest.mark.e2e, pytest.mark.both_lines]  # scripts/test.sh: on Kestra 1.3 and 2.0
 NAMESPACE = "metaflow.tests"
@@ -39,8 +40,8 @@ def test_failing_step_fails_the_execution_and_stops_there(workspace, kestra_clie
     execution = kestra_client.execution(run_id[len("kestra-"):])
     assert execution["state"]["current"] == "FAILED"
     assert [run["taskId"] for run in execution["taskRunList"]] == ["start", "boom"]
-    logs = kestra_client.logs(execution["id"], task_id="boom")
-    assert "this step fails on purpose" in "\n".join(entry["message"] for entry in logs)
+    logs = log_text(kestra_client, execution["id"], task_id="boom", expecting="this step fails on purpose")
+    assert "this step fails on purpose" in logs
 
 
 def seen(workspace, run_id):

@@ -8,6 +8,7 @@ import metaflow
 import pytest
 
 from metaflow_kestra.local_server.smoke import run_smoke
+from tests.kestra_logs import log_text
 
 pytestmark = pytest.mark.e2e
 
@@ -71,6 +72,7 @@ def test_a_restart_keeps_deployments_executions_and_logs(workspace, kestra_serve
 
     _, first = run_on_kestra(workspace, "linear_flow")
     execution_id = first[len("kestra-"):]
+    log_text(kestra_client, execution_id, steps=("start", "end"))  # once Kestra has stored every line
     logs_before = kestra_client.logs(execution_id)
     port = int(kestra_server.url.rsplit(":", 1)[1])
     management_port = int(kestra_server.health_url.split(":")[2].split("/")[0])

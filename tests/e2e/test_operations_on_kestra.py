@@ -8,6 +8,7 @@ import pytest
 
 from tests.e2e.test_flows_on_kestra import run_on_kestra
 from tests.flow_loading import flow_path
+from tests.kestra_logs import log_text
 
 pytestmark = [pytest.mark.e2e, pytest.mark.both_lines]  # scripts/test.sh: on Kestra 1.3 and 2.0
 NAMESPACE = "metaflow.tests"
@@ -135,6 +136,78 @@ def test_deployer_api_round_trip(workspace, monkeypatch):
     assert found.delete() and slow.delete()
 
 
+def test_deployer_api_resumes_restarts_and_lists_runs(workspace, monkeypatch):
+    from metaflow import Deployer
+
+    monkeypatch.chdir(workspace.root)
+    for key, value in workspace.env.items():
+        monkeypatch.setenv(key, value)
+    deployer = Deployer(str(flow_path("resumable_flow")), env=workspace.env).kestra(kestra_namespace=NAMESPACE)
+    deployed = deployer.create()
+    failed = deployed.trigger()
+    failed.wait_for_completion(check_interval=1, timeout=600)
+    assert failed.status == "FAILED"
+    assert [run.pathspec for run in deployed.list_runs("failed")][:1] == [failed.pathspec]
+    assert failed.pathspec not in [run.pathspec for run in deployed.list_runs("succeeded")]
+
+    (workspace.root / "resumable-flow-fixed").write_text("ok")
+    restarted = deployed.restart(failed.pathspec.split("/")[1])
+    assert restarted.pathspec == failed.pathspec
+    restarted.wait_for_completion(check_interval=1, timeout=600)
+    # (`.run` reads the metadata this process first used: another test's; a subprocess reads this one's.)
+    assert restarted.status == "SUCCESS"
+    assert workspace.artifacts("ResumableFlow", restarted.pathspec.split("/")[1])["successful"]
+
+    origin = failed.pathspec.split("/")[1]
+    resumed = deployed.resume(origin_run_id=origin, step_to_rerun="check")
+    resumed.wait_for_completion(check_interval=1, timeout=600)
+    assert resumed.status == "SUCCESS" and resumed.pathspec != failed.pathspec
+    resumed_id = resumed.pathspec.split("/")[1]
+    assert step_values(workspace, resumed_id, "start", "token") == step_values(workspace, origin, "start", "token")
+    assert step_values(workspace, resumed_id, "check", "checked") == ["True"]
+    assert [run.pathspec for run in deployed.list_runs()][:2] == [resumed.pathspec, failed.pathspec]
+
+    found = deployer.from_deployment("%s/resumableflow" % NAMESPACE)
+    assert {resumed.pathspec, failed.pathspec} <= {run.pathspec for run in found.list_runs("succeeded")}
+    with pytest.raises(ValueError, match="which='done'"):
+        found.list_runs("done")
+    assert found.delete()
+
+
+def test_suspend_lets_running_tasks_finish_and_starts_nothing_until_unsuspend(workspace, kestra_client,
+                                                                              monkeypatch):
+    from metaflow import Deployer
+
+    from metaflow_extensions.kestra.plugins.kestra_deployer_objects import KestraDeployerError
+
+    monkeypatch.chdir(workspace.root)
+    for key, value in workspace.env.items():
+        monkeypatch.setenv(key, value)
+    deployed = Deployer(str(flow_path("slow_flow")), env=workspace.env).kestra(kestra_namespace=NAMESPACE).create()
+    run = deployed.trigger(seconds=8)
+    deadline = time.time() + 120
+    while _task_states(kestra_client, run.execution_id).get("wait") != "RUNNING":
+        assert time.time() < deadline, "the slow step never started"
+        time.sleep(0.5)
+    assert run.suspend() and run.status == "PAUSED"
+    with pytest.raises(KestraDeployerError, match="only a running run can be suspended"):
+        run.suspend()
+    time.sleep(12)  # the running step ends meanwhile; the next one must not start
+    tasks = _task_states(kestra_client, run.execution_id)
+    assert run.status == "PAUSED" and tasks["wait"] == "SUCCESS" and "end" not in tasks, tasks
+    assert run.unsuspend()
+    run.wait_for_completion(check_interval=1, timeout=300)
+    assert run.status == "SUCCESS"
+    assert workspace.artifacts("SlowFlow", run.pathspec.split("/")[1])["successful"]
+    with pytest.raises(KestraDeployerError, match="only a suspended run can be unsuspended"):
+        run.unsuspend()
+    assert deployed.delete()
+
+
+def _task_states(client, execution_id):
+    return {run["taskId"]: run["state"]["current"] for run in client.execution(execution_id).get("taskRunList") or []}
+
+
 def step_values(workspace, run_id, step, name):
     return [dict(task)[name] for task in workspace.artifacts("ResumableFlow", run_id)["steps"][step]]
 
@@ -153,8 +226,8 @@ def test_resume_clones_the_steps_before_the_failure(workspace, kestra_client):
     assert dict(run["steps"]["check"][0]).get("checked") == "True"  # ran again: the failed task is not cloned
     for step, name in (("start", "token"), ("prepare", "prepared")):
         assert step_values(workspace, resumed, step, name) == step_values(workspace, origin, step, name)  # cloned
-    logs = kestra_client.logs(resumed[len("kestra-"):], task_id="prepare")
-    assert "cloned %s/prepare from %s/prepare/prepare" % (resumed, origin) in "\n".join(e["message"] for e in logs)
+    cloned = "cloned %s/prepare from %s/prepare/prepare" % (resumed, origin)
+    assert cloned in log_text(kestra_client, resumed[len("kestra-"):], task_id="prepare", expecting=cloned)
 
 
 def test_resume_from_a_step_reruns_it_and_everything_after(workspace):
@@ -167,6 +240,21 @@ def test_resume_from_a_step_reruns_it_and_everything_after(workspace):
     assert workspace.artifacts("ResumableFlow", again)["successful"]
     assert step_values(workspace, again, "start", "token") == step_values(workspace, first, "start", "token")
     assert step_values(workspace, again, "prepare", "prepared") != step_values(workspace, first, "prepare", "prepared")
+
+
+def test_resume_and_logs_know_the_start_and_end_steps_the_flow_names(workspace, kestra_client):
+    _, first = run_on_kestra(workspace, "named_ends_flow")
+    logs = kestra(workspace, "named_ends_flow", "logs", "--run-id", first).stdout
+    assert "--- begin ---" in logs and "--- finish ---" in logs
+    run_id_file = workspace.root / "named.run-id"
+    kestra(workspace, "named_ends_flow", "resume", "--clone-run-id", first, "--step", "middle", "--wait",
+           "--run-id-file", str(run_id_file))
+    again = run_id_file.read_text()
+    run = workspace.artifacts("NamedEndsFlow", again)
+    assert run["successful"] and set(run["steps"]) == {"begin", "middle", "finish"}
+    cloned = "cloned %s/begin from %s/begin/begin" % (again, first)
+    assert cloned in log_text(kestra_client, again[len("kestra-"):], task_id="begin", expecting=cloned)
+    assert "cloned" not in log_text(kestra_client, again[len("kestra-"):], task_id="middle")
 
 
 def test_an_item_failing_while_another_runs_fails_the_run_without_joining_partial_results(workspace, kestra_client):

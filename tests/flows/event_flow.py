@@ -1,4 +1,12 @@
-from metaflow import FlowSpec, Parameter, step, trigger
+from metaflow import FlowSpec, Parameter, current, step, trigger
+
+
+def seen_trigger():
+    """What current.trigger says in this step: [(name, has an id, timestamp type, type)], or None."""
+    if not current.get("trigger"):
+        return None
+    return [(event.name, event.id is not None, type(event.timestamp).__name__, event.type)
+            for event in current.trigger.events]
 
 
 @trigger(events=[{"name": "data.ready", "parameters": {"table": "table_name"}}, "model.retrain"])
@@ -8,11 +16,12 @@ class EventFlow(FlowSpec):
     @step
     def start(self):
         self.seen_table = self.table
+        self.start_trigger = seen_trigger()
         self.next(self.end)
 
     @step
     def end(self):
-        pass
+        self.end_trigger = seen_trigger()
 
 
 if __name__ == "__main__":

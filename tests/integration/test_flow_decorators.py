@@ -21,10 +21,16 @@ def test_schedule_becomes_a_standard_cron_schedule(tmp_path):
                                  "cron": "*/5 * * * *", "timezone": "Europe/Paris"}]
 
 
-def test_each_event_is_a_webhook(tmp_path):
+def test_each_event_is_a_webhook_whose_key_cannot_be_guessed_from_the_event(tmp_path):
+    # Kestra's webhooks take no credentials: the key is all that guards them.
     flow = compiled(FlowWorkspace(tmp_path), "event_flow")
-    assert [(t["type"].rsplit(".", 1)[1], t["key"]) for t in flow["triggers"]] == [
-        ("Webhook", "data.ready"), ("Webhook", "model.retrain")]
+    assert [(t["type"].rsplit(".", 1)[1], t["id"]) for t in flow["triggers"]] == [
+        ("Webhook", "event-data-ready"), ("Webhook", "event-model-retrain")]
+    keys = [t["key"] for t in flow["triggers"]]
+    assert all(len(key) >= 32 and "ready" not in key and "retrain" not in key for key in keys)
+    (tmp_path / "again").mkdir()
+    again = [t["key"] for t in compiled(FlowWorkspace(tmp_path / "again"), "event_flow")["triggers"]]
+    assert len(set(keys + again)) == 4
 
 
 def test_trigger_on_finish_waits_for_the_upstream_in_the_same_namespace(tmp_path):
@@ -44,7 +50,8 @@ def test_project_branches_get_their_own_flow_ids(tmp_path, top_level, flow_id):
 
 def test_the_event_triggered_example_pair_compiles_to_a_webhook_and_an_upstream_trigger(tmp_path):
     workspace = FlowWorkspace(tmp_path)
-    assert [t["key"] for t in compiled(workspace, "ingest_flow")["triggers"]] == ["data.arrived"]
+    assert [(t["type"].rsplit(".", 1)[1], t["id"]) for t in compiled(workspace, "ingest_flow")["triggers"]] == [
+        ("Webhook", "event-data-arrived")]
     [trigger] = compiled(workspace, "train_on_ingest_flow")["triggers"]
     assert trigger["preconditions"]["flows"][0]["flowId"] == "ingestflow"
 

@@ -165,6 +165,21 @@ def test_docker_resources_come_from_resources_decorators():
                       "container_image": "gpu:2"}
 
 
+def test_gpus_and_shared_memory_become_docker_device_requests_and_shm_size():
+    from metaflow_kestra.compiler import _Builder
+    from metaflow_kestra.decorators import FlowTriggers, step_settings
+    from metaflow.decorators import extract_step_decorator_from_decospec
+
+    class Node:
+        name, decorators = "train", [extract_step_decorator_from_decospec("resources:gpu=2,shared_memory=512")[0]]
+
+    builder = _Builder({}, {}, {}, Deployment(flow_name="F", flow_file="f.py", datastore="s3"),
+                       CompileOptions(task_runner="docker", image="img:1"), FlowTriggers())
+    runner = builder.runner("train", step_settings(Node, "F"))["task_runner"]
+    assert runner["deviceRequests"] == [{"driver": "nvidia", "count": 2, "capabilities": [["gpu"]]}]
+    assert runner["shmSize"] == "512MB"
+
+
 def test_docker_needs_an_image_and_a_remote_datastore():
     with pytest.raises(KestraError, match="Flow LinearFlow, step start: the docker task runner needs an image"):
         compiled_for_docker("linear_flow")

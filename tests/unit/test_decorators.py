@@ -10,6 +10,8 @@ from metaflow_kestra.decorators import (
 
 
 class Deco:
+    statically_defined, inserted_by = True, None  # written in the flow's source
+
     def __init__(self, name, retries=(0, 0), **attributes):
         self.name, self.attributes, self._retries = name, attributes, retries
         self.secs = attributes.get("secs", 0)
@@ -21,6 +23,19 @@ class Deco:
 class Node:
     def __init__(self, *decorators):
         self.name, self.decorators = "train", list(decorators)
+
+
+def test_with_decorators_reach_the_step_command_and_round_trip():
+    from metaflow.decorators import extract_step_decorator_from_decospec
+
+    given = ['environment:vars={"A": "x,y", "B": "{{ not pebble }}"}', "retry:times=2,minutes_between_retries=0"]
+    added = [extract_step_decorator_from_decospec(spec)[0] for spec in given]
+    static = Deco("timeout", secs=5)
+    settings = step_settings(Node(static, *added), "F")
+    assert [spec.split(":")[0] for spec in settings.added] == ["environment", "retry"]
+    again = [extract_step_decorator_from_decospec(spec)[0] for spec in settings.added]
+    assert again[0].attributes["vars"] == {"A": "x,y", "B": "{{ not pebble }}"}
+    assert [d.attributes for d in again] == [d.attributes for d in added]
 
 
 def test_retry_and_catch_give_metaflow_attempts_to_kestra():
@@ -38,6 +53,17 @@ def test_timeout_environment_resources_and_cards():
     assert settings.environment == {"A": env_literal("{{ x }}")}
     assert settings.resources == {"cpu": "2", "memory": "4096", "image": "python:3.11"}
     assert settings.cards
+
+
+def test_resource_fields_no_runner_honours_are_named_in_one_note():
+    from metaflow.decorators import extract_step_decorator_from_decospec
+
+    spec = 'kubernetes:gpu=1,gpu_vendor=nvidia,node_selector={"pool": "a"},tolerations=[{"key": "k"}],cpu=2'
+    settings = step_settings(Node(extract_step_decorator_from_decospec(spec)[0]), "F")
+    [note] = [note for note in settings.notes if "no Kestra task runner can honour" in note]
+    assert note.startswith("Flow F, step train, @kubernetes: node_selector={'pool': 'a'}, tolerations=")
+    assert "gpu=" not in note and "cpu=" not in note and "gpu_vendor" not in note
+    assert settings.resources["gpu"] == "1"
 
 
 def test_kestra_secrets_are_named_and_other_backends_left_to_metaflow():

@@ -170,6 +170,9 @@ def test_children_forward_the_root_trigger_and_start_date():
     assert cell["inputFiles"][runtime.TRIGGER_FILE] == "{{ inputs.%s }}" % CHILD_TRIGGER
     assert cell["env"][runtime.ENV_EXECUTION_START] == "{{ inputs.%s }}" % CHILD_STARTED
     assert not flows["nf.start.row"].triggers  # only the root flow is triggered
+    # --workflow-timeout: Kestra's SLA ends the run (and bounds each foreach body's execution).
+    deadline = [{"id": "workflow-timeout", "type": "MAX_DURATION", "behavior": "FAIL", "duration": "PT600S"}]
+    assert all(flow.to_dict()["sla"] == deadline for flow in flows.values())
 
 
 def test_a_large_inline_foreach_warns_and_names_the_option():

@@ -104,6 +104,23 @@ def test_recursive_step_is_a_loop():
     assert structure("recursive_flow") == seq("start", Loop("loop"), "end")
 
 
+def test_start_and_end_steps_are_whatever_the_flow_names():
+    assert structure("named_ends_flow") == seq("begin", "middle", "finish")
+    assert structure("named_ends_split_flow") == seq(
+        "fork", Parallel("fork", (seq("left"), seq("right")), "merge"), "merge", "report"
+    )
+    assert structure("named_ends_foreach_flow") == seq(
+        "fan_out", ForEach("fan_out", seq("shout"), "gather"), "gather", "done"
+    )
+    assert structure("named_ends_switch_flow") == seq(
+        "choose", Switch("choose", (("high", seq("high")), ("low", seq("low")))), "wrap_up"
+    )
+
+
+def test_a_single_step_is_both_the_start_and_the_end():
+    assert structure("single_step_flow") == seq("only")
+
+
 def test_parallel_is_refused_with_the_step_name():
     with pytest.raises(UnsupportedFlow, match="step train: @parallel"):
         build_structure(load_graph("parallel_flow"), "ParallelFlow")

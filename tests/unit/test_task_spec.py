@@ -36,6 +36,14 @@ def test_start_reads_the_parameters_task():
     assert input_paths(specs("linear_flow")["start"], RUN, (), FakeRun()) == [RUN + "/_parameters/params"]
 
 
+def test_the_start_step_is_the_one_the_flow_names():
+    for name, start in [("named_ends_flow", "begin"), ("named_ends_foreach_flow", "fan_out"),
+                        ("single_step_flow", "only")]:
+        all_specs = specs(name)
+        assert [step for step, spec in all_specs.items() if spec.start] == [start]
+        assert input_paths(all_specs[start], RUN, (), FakeRun()) == [RUN + "/_parameters/params"]
+
+
 def test_linear_step_reads_its_parent():
     spec = specs("linear_flow")["end"]
     assert spec.groups == ((ParentRef("b", 0),),)

@@ -66,10 +66,16 @@ def _probe_client(obj):
 def _compiled(obj, settings, client=None, with_major=False):
     """(YAML, code package) for the server `client` talks to, or the one `compile` may reach
     (and the Kestra major version written for, `with_major`)."""
-    from metaflow_kestra.deploying import compile_to_yaml, target_kestra_major
+    import dataclasses
+
+    from metaflow_kestra.deploying import compile_to_yaml, target_kestra_major, with_production_token
+    from metaflow_kestra.executions import execution_url
 
     major = target_kestra_major(settings, obj.flow.name, client=client,
                                 probe=None if client else (lambda: _probe_client(obj)))
+    settings = with_production_token(settings, _context(obj), obj.kestra_target, client, obj.echo)
+    if client is not None:  # notifications link to the run's page in this server's UI (+ execution id)
+        settings = dataclasses.replace(settings, executions_url=execution_url(client.connection, obj.kestra_target, ""))
     text, package = compile_to_yaml(_context(obj), obj.kestra_target, settings, obj.echo, kestra_major=major)
     return (text, package, major) if with_major else (text, package)
 
@@ -107,9 +113,33 @@ _DEPLOY_OPTIONS = [
                  "time; the child executions run one after another. 1: an execution per item, "
                  "--max-workers of them at a time. A body with a foreach nested in it runs an item per "
                  "execution."),
+    click.option("--worker-metaflow", is_flag=True, default=False,
+                 help="Run each step with the worker's Metaflow and extensions instead of those in the code "
+                 "package (which the deploying machine's are, as on Argo)."),
     click.option("--kestra-version", default=None,
                  help="The Kestra version to write the flow for (1.3, 2.0...). Default: the version of the "
                  "server it deploys to (for compile, the server's if one answers, else 1.3)."),
+    click.option("--authorize", default=None,
+                 help="Redeploy a flow another user deployed, with the production token they give you "
+                 "(cached in METAFLOW_HOME afterwards)."),
+    click.option("--generate-new-token", is_flag=True, default=False,
+                 help="Start a new production namespace for this flow's runs (a new token)."),
+    click.option("--new-token", "given_token", default=None,
+                 help="Use this production token (runs go to namespace production:<token>)."),
+    click.option("--notify-on-error", is_flag=True, default=False,
+                 help="Notify the services below when a run fails (or is killed)."),
+    click.option("--notify-on-success", is_flag=True, default=False,
+                 help="Notify the services below when a run succeeds."),
+    click.option("--notify-slack-webhook-url", default=None,
+                 help="The Kestra secret that holds the Slack incoming webhook URL (its name, not the URL)."),
+    click.option("--notify-pager-duty-integration-key", default=None,
+                 help="The Kestra secret that holds the PagerDuty Events v2 integration key (its name)."),
+    click.option("--notify-incident-io-api-key", default=None,
+                 help="The Kestra secret that holds the incident.io API key (its name)."),
+    click.option("--incident-io-alert-source-config-id", default=None,
+                 help="The incident.io alert source that receives the alerts."),
+    click.option("--incident-io-metadata", default=None,
+                 help="JSON object of metadata added to each incident.io alert."),
 ]
 
 
@@ -121,13 +151,23 @@ def deploy_options(command):
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         from metaflow_kestra.deploying import DeployOptions
+        from metaflow_kestra.notifications import NotifyOptions
+        from metaflow_kestra.production_token import TokenRequest
 
         kwargs["settings"] = DeployOptions(
             max_workers=kwargs.pop("max_workers"), tags=tuple(kwargs.pop("tags") or ()),
             workflow_timeout=kwargs.pop("workflow_timeout") or 0, task_runner=kwargs.pop("task_runner"),
             image=kwargs.pop("image") or "", worker_python=kwargs.pop("worker_python"),
             foreach=kwargs.pop("foreach"), foreach_batch=kwargs.pop("foreach_batch"),
-            kestra_version=kwargs.pop("kestra_version") or "",
+            kestra_version=kwargs.pop("kestra_version") or "", worker_metaflow=kwargs.pop("worker_metaflow"),
+            token_request=TokenRequest(authorize=kwargs.pop("authorize"), given=kwargs.pop("given_token"),
+                                       generate_new=kwargs.pop("generate_new_token")),
+            notify=NotifyOptions(
+                on_error=kwargs.pop("notify_on_error"), on_success=kwargs.pop("notify_on_success"),
+                slack=kwargs.pop("notify_slack_webhook_url"), pager_duty=kwargs.pop("notify_pager_duty_integration_key"),
+                incident_io=kwargs.pop("notify_incident_io_api_key"),
+                incident_io_alert_source_config_id=kwargs.pop("incident_io_alert_source_config_id"),
+                incident_io_metadata=kwargs.pop("incident_io_metadata")),
         )
         return command(*args, **kwargs)
 
@@ -243,7 +283,20 @@ def _write_attributes(path, obj, pathspec=None, additional_info=None):
         json.dump(payload, handle)
 
 
-@parameters.add_custom_parameters(deploy_mode=False)
+def flow_parameter_options(cmd):
+    """Metaflow's `--<parameter>` options (as Argo's trigger has them), each read from
+    METAFLOW_RUN_<NAME> when not given, as a local `run` reads it."""
+    from metaflow_kestra.parameters import run_default_variable
+
+    before = {id(option) for option in cmd.params}
+    cmd = parameters.add_custom_parameters(deploy_mode=False)(cmd)
+    for option in cmd.params:
+        if id(option) not in before:
+            option.envvar = run_default_variable(option.name)
+    return cmd
+
+
+@flow_parameter_options
 @command(help="Start an execution of the deployed flow (parameters as --<name> value).", options=[
     start_options,
     tag_option,
@@ -252,7 +305,7 @@ def trigger(obj, run_id_file, wait, wait_timeout, tags, deployer_attribute_file,
     _start(obj, _client(obj), run_id_file, wait, wait_timeout, tags or (), deployer_attribute_file, kwargs)
 
 
-@parameters.add_custom_parameters(deploy_mode=False)
+@flow_parameter_options
 @command(help="Deploy this flow and start an execution (parameters as --<name> value).", options=[
     deploy_options,
     start_options,
@@ -359,6 +412,23 @@ def terminate(obj, run_id):
     obj.echo("Asked Kestra to kill the execution of run *%s*." % run_id)
 
 
+@command(help="Suspend a running run: tasks already running finish, no new task starts until unsuspend.",
+         options=[run_id_option])
+def suspend(obj, run_id):
+    from metaflow_kestra.executions import suspend_execution
+
+    suspend_execution(_client(obj), obj.kestra_target, run_id)
+    obj.echo("Suspended run *%s*: `unsuspend --run-id %s` lets it go on." % (run_id, run_id))
+
+
+@command(help="Let a suspended run go on from where it stopped.", options=[run_id_option])
+def unsuspend(obj, run_id):
+    from metaflow_kestra.executions import unsuspend_execution
+
+    unsuspend_execution(_client(obj), obj.kestra_target, run_id)
+    obj.echo("Unsuspended run *%s*." % run_id)
+
+
 @command(help="Remove this flow from Kestra.")
 def delete(obj):
     from metaflow_kestra.deploying import delete_deployed
@@ -373,11 +443,17 @@ def delete(obj):
     click.option("--step", default=None, help="Only this step's logs."),
 ])
 def logs(obj, run_id, step):
-    from metaflow_kestra.executions import execution_of_flow, format_logs, run_logs
+    from metaflow_kestra.executions import (
+        ended_recently, execution_of_flow, format_logs, run_logs, settled, steps_that_ran)
 
     client = _client(obj)
-    entries = run_logs(client, execution_of_flow(client, obj.kestra_target, run_id)["id"], task_id=step)
+    execution = execution_of_flow(client, obj.kestra_target, run_id)
     steps = [node.name for node in obj.graph] if step is None else [step]
+    read = lambda: run_logs(client, execution["id"], task_id=step)  # noqa: E731
+    if ended_recently(execution):  # Kestra may still be storing its last lines
+        entries = settled(read, expected_tasks=steps_that_ran(execution, steps))
+    else:
+        entries = read()
     for name in steps:
         lines = format_logs([e for e in entries if e.get("taskId") == name])
         if lines:

@@ -55,6 +55,19 @@ class KestraDeployer(DeployerImpl):
             Tags for the runs of this deployment.
         kestra_version : str, optional
             The Kestra version to write the flow for ("1.3", "2.0"...); default: the server's.
+        authorize : str, optional
+            The production token of a deployment another user made, to redeploy it.
+        generate_new_token : bool, optional, default False
+            Start a new production namespace (a new token) for the runs.
+        given_token : str, optional
+            Use this production token (runs go to namespace production:<token>).
+        notify_on_error, notify_on_success : bool, optional
+            Send the run's outcome to the services below after each run.
+        notify_slack_webhook_url, notify_pager_duty_integration_key, notify_incident_io_api_key : str, optional
+            Names of the Kestra secrets holding the Slack webhook URL, PagerDuty key, incident.io key.
+        incident_io_alert_source_config_id : str, optional
+        incident_io_metadata : str, optional
+            A JSON object added to each incident.io alert.
         only_json : bool, optional, default False
             Compile without deploying; the YAML is in `deployed_flow.flow_yaml`.
 
@@ -74,3 +87,12 @@ class KestraDeployer(DeployerImpl):
         self.metadata = content.get("metadata")
         self.additional_info = content.get("additional_info", {})
         return KestraDeployedFlow(deployer=self)
+
+    def from_deployment(self, identifier: str, metadata: Optional[str] = None):
+        """The deployed flow `<namespace>/<flow id>`, reached with this deployer's connection
+        (`Deployer(flow).kestra(kestra_host=...).from_deployment("team/myflow")`)."""
+        from .kestra_deployer_objects import CONNECTION_KWARGS, KestraDeployedFlow
+
+        connection = {key: value for key, value in (self.deployer_kwargs or {}).items()
+                      if key in CONNECTION_KWARGS and value is not None}
+        return KestraDeployedFlow.from_deployment(identifier, metadata, **connection)

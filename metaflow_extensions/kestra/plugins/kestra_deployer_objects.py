@@ -12,11 +12,7 @@ from metaflow.exception import MetaflowException
 from metaflow.runner.deployer import Deployer, DeployedFlow, TriggeredRun
 from metaflow.runner.utils import get_lower_level_group, handle_timeout, temporary_fifo, with_dir
 
-# The Deployer's connection keywords (the `kestra` group's options) -> metaflow_kestra.client.connect's.
-CONNECTION_KWARGS = {
-    "kestra_host": "host", "kestra_user": "username", "kestra_password": "password",
-    "kestra_token": "token", "kestra_tenant": "tenant",
-}
+from metaflow_kestra.client import CONNECTION_KEYWORDS as CONNECTION_KWARGS
 
 
 class KestraDeployerError(RuntimeError):
@@ -28,13 +24,9 @@ class KestraDeployerError(RuntimeError):
 
 def _connect(connection):
     """A client for the Deployer-style connection keywords (kestra_host=..., ...)."""
-    from metaflow_kestra.client import connect
+    from metaflow_kestra.client import connect_with_keywords
 
-    unknown = sorted(set(connection) - set(CONNECTION_KWARGS))
-    if unknown:
-        raise TypeError("Unknown Kestra connection argument(s) %s; use %s."
-                        % (", ".join(unknown), ", ".join(sorted(CONNECTION_KWARGS))))
-    return connect(**{CONNECTION_KWARGS[key]: value for key, value in connection.items()})
+    return connect_with_keywords(connection)
 
 
 def _client(deployer):
@@ -115,10 +107,9 @@ class KestraTriggeredRun(TriggeredRun):
 
     @property
     def is_running(self) -> bool:
-        from metaflow_kestra import states
-
-        status = self.status
-        return status is not None and status not in states.TERMINAL
+        """True until the execution has ended and its exit hooks too (Kestra ends the execution first)."""
+        client = _client(self.deployer)
+        return not client.ended(client.execution(self.execution_id))
 
     def wait_for_completion(self, check_interval: int = 5, timeout: Optional[int] = None):
         """Wait until the execution ends; TimeoutError after `timeout` seconds."""
@@ -133,6 +124,22 @@ class KestraTriggeredRun(TriggeredRun):
         run_command(self.deployer, "terminate", run_id=self.pathspec.split("/")[1], **kwargs)
         return True
 
+    def suspend(self, **kwargs) -> bool:
+        """Suspend the run (Kestra's pause): running tasks finish, no new task starts."""
+        run_command(self.deployer, "suspend", run_id=self.pathspec.split("/")[1], **kwargs)
+        return True
+
+    def unsuspend(self, **kwargs) -> bool:
+        """Let the suspended run go on from where it stopped (Kestra's resume)."""
+        run_command(self.deployer, "unsuspend", run_id=self.pathspec.split("/")[1], **kwargs)
+        return True
+
+    def restart(self) -> "KestraTriggeredRun":
+        """Kestra's Restart of this failed run: its failed tasks run again as their next Metaflow
+        attempt, in the same run (the returned run is this one)."""
+        run_command(self.deployer, "restart", run_id=self.pathspec.split("/")[1])
+        return self
+
 
 class KestraDeployedFlow(DeployedFlow):
     """A flow deployed to Kestra; `name` is `<namespace>/<flow id>`."""
@@ -144,10 +151,60 @@ class KestraDeployedFlow(DeployedFlow):
         """The generated Kestra flow of an `only_json=True` create."""
         return getattr(self.deployer, "additional_info", {}).get("flow_yaml")
 
+    @property
+    def production_token(self) -> Optional[str]:
+        """The production token of the deployment on Kestra (its runs are in namespace
+        production:<token>); None if it has none or cannot be read."""
+        from metaflow_kestra.errors import KestraError
+        from metaflow_kestra.production_token import previous_deployment
+
+        namespace, _, flow_id = self.deployer.name.rpartition("/")
+        try:
+            deployed = previous_deployment(_client(self.deployer).flow(namespace, flow_id))
+        except KestraError:
+            return None
+        return deployed.token if deployed else None
+
     def trigger(self, **kwargs) -> KestraTriggeredRun:
         """Start an execution; keyword arguments are the flow's Parameters (and `tags`)."""
         content = run_command(self.deployer, "trigger", attributes=True, **kwargs)
         return KestraTriggeredRun(deployer=self.deployer, content=json.dumps(content))
+
+    def resume(self, origin_run_id: str, step_to_rerun: Optional[str] = None, **kwargs) -> KestraTriggeredRun:
+        """Start a run that clones the finished tasks of run `origin_run_id` and runs the rest.
+
+        `step_to_rerun` runs that step and every step after it again, even if they finished.
+        The run takes the origin run's Parameters, as Metaflow's `resume` does; keywords are the
+        `resume` command's other options (`tags`).
+        """
+        if step_to_rerun is not None:
+            kwargs["step"] = step_to_rerun
+        content = run_command(self.deployer, "resume", attributes=True, origin_run_id=origin_run_id, **kwargs)
+        return KestraTriggeredRun(deployer=self.deployer, content=json.dumps(content))
+
+    def restart(self, run_id: str) -> KestraTriggeredRun:
+        """Kestra's Restart of the failed run `run_id` (see `KestraTriggeredRun.restart`)."""
+        return self.get_run(run_id).restart()
+
+    def get_run(self, run_id: str) -> KestraTriggeredRun:
+        """The run `run_id` (kestra-<execution id>) of this deployment."""
+        return KestraTriggeredRun(deployer=self.deployer, content=json.dumps({
+            "metadata": self.deployer.metadata,
+            "pathspec": "%s/%s" % (self.deployer.flow_name, run_id),
+            "name": run_id,
+        }))
+
+    def list_runs(self, which: Optional[str] = None):
+        """This deployment's runs on Kestra, newest first (as `list-runs`): all, or only
+        `which` of "running", "succeeded", "failed"."""
+        from metaflow_kestra import ids, states
+
+        if which is not None and which not in states.FILTERS:
+            raise ValueError("which=%r: use one of %s, or None for every run."
+                             % (which, ", ".join(sorted(states.FILTERS))))
+        namespace, _, flow_id = self.deployer.name.rpartition("/")
+        executions = _client(self.deployer).search_executions(namespace, flow_id, states.FILTERS.get(which, ()))
+        return [self.get_run(ids.run_id_for(execution["id"])) for execution in executions]
 
     def delete(self, **kwargs) -> bool:
         """Remove the flow from Kestra (KestraDeployerError with the reason if it could not)."""
@@ -180,12 +237,7 @@ class KestraDeployedFlow(DeployedFlow):
     @classmethod
     def get_triggered_run(cls, identifier: str, run_id: str, metadata: Optional[str] = None, **connection):
         """The run `run_id` of deployed flow `identifier` (connection keywords as from_deployment's)."""
-        deployed = cls.from_deployment(identifier, metadata, **connection)
-        return KestraTriggeredRun(deployer=deployed.deployer, content=json.dumps({
-            "metadata": deployed.deployer.metadata,
-            "pathspec": "%s/%s" % (deployed.deployer.flow_name, run_id),
-            "name": run_id,
-        }))
+        return cls.from_deployment(identifier, metadata, **connection).get_run(run_id)
 
     @classmethod
     def list_deployed_flows(cls, flow_name: Optional[str] = None, **connection):

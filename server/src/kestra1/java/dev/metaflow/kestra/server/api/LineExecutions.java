@@ -5,6 +5,8 @@ import io.kestra.core.models.executions.Execution;
 import io.kestra.core.models.executions.ExecutionKilled;
 import io.kestra.core.models.executions.ExecutionKilledExecution;
 import io.kestra.core.models.flows.Flow;
+import io.kestra.core.models.flows.State;
+import io.kestra.plugin.core.flow.Pause;
 import io.kestra.core.queues.QueueFactoryInterface;
 import io.kestra.core.queues.QueueInterface;
 import io.kestra.core.repositories.ExecutionRepositoryInterface;
@@ -45,6 +47,20 @@ final class LineExecutions implements ExecutionCommands {
         Execution restarted = executionService.restart(execution, revision);
         executionQueue.emit(restarted);
         return restarted;
+    }
+
+    /** As 1.x's ExecutionController: ExecutionService.pause, emitted on the execution queue; 200, no body. */
+    @Override
+    public Execution pause(Execution execution) throws Exception {
+        executionQueue.emit(executionService.pause(execution));   // not running: "The execution is not running" (422)
+        return null;
+    }
+
+    /** As 1.x's ExecutionController: ExecutionService.resume to RUNNING, emitted; 204. */
+    @Override
+    public Execution resume(Execution execution, Flow flow) throws Exception {
+        executionQueue.emit(executionService.resume(execution, flow, State.Type.RUNNING, Pause.Resumed.now()));
+        return null;
     }
 
     @Override

@@ -5,6 +5,7 @@ import io.kestra.core.async.AsyncOperationsConfiguration;
 import io.kestra.core.executor.command.Create;
 import io.kestra.core.executor.command.ExecutionCommand;
 import io.kestra.core.executor.command.Restart;
+import io.kestra.core.executor.command.Resume;
 import io.kestra.core.executor.command.UpdateLabels;
 import io.kestra.core.models.Label;
 import io.kestra.core.models.executions.Execution;
@@ -21,6 +22,7 @@ import io.micronaut.core.type.Argument;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -64,6 +66,25 @@ final class LineExecutions implements ExecutionCommands {
                 + execution.getState().getCurrent() + "' !");
         }
         Restart command = Restart.from(execution, revision);
+        submit(execution.getId(), operationId -> emit(command.withOperationId(operationId)));
+        return executions.findById(execution.getTenantId(), execution.getId()).orElseThrow();
+    }
+
+    /** As 2.x's ExecutionController: a Pause command the executor applies; the execution as it is then. */
+    @Override
+    public Execution pause(Execution execution) throws Exception {
+        if (!execution.getState().isRunning()) {
+            throw new ApiException(409, "Conflict: Cannot pause execution: execution is not running.");
+        }
+        io.kestra.core.executor.command.Pause command = io.kestra.core.executor.command.Pause.from(execution);
+        submit(execution.getId(), operationId -> emit(command.withOperationId(operationId)));
+        return executions.findById(execution.getTenantId(), execution.getId()).orElseThrow();
+    }
+
+    /** As 2.x's ExecutionController: a Resume command (no inputs: paused by hand); the execution then. */
+    @Override
+    public Execution resume(Execution execution, Flow flow) throws Exception {
+        Resume command = Resume.from(execution, io.kestra.plugin.core.flow.Pause.Resumed.now(), Map.of());
         submit(execution.getId(), operationId -> emit(command.withOperationId(operationId)));
         return executions.findById(execution.getTenantId(), execution.getId()).orElseThrow();
     }

@@ -52,6 +52,8 @@ final class ExecutionApi {
             api.add("DELETE", base + "/{executionId}/" + prefix + "kill", this::kill);
             api.add("POST", base + "/{executionId}/" + prefix + "restart", this::restart);
             api.add("POST", base + "/{executionId}/" + prefix + "labels", this::setLabels);
+            api.add("POST", base + "/{executionId}/" + prefix + "pause", this::pause);
+            api.add("POST", base + "/{executionId}/" + prefix + "resume", this::resume);
         }
     }
 
@@ -103,6 +105,28 @@ final class ExecutionApi {
     private Execution restart(Request request) throws Exception {
         Integer revision = request.query("revision").map(Integer::parseInt).orElse(null);
         return commands.restart(existing(request), revision);
+    }
+
+    /** Kestra's pause: 404 as its controller (a bare "Page Not Found") for an unknown execution. */
+    private Object pause(Request request) throws Exception {
+        Execution execution = executions.findById(request.tenant(), request.path("executionId"))
+            .orElseThrow(() -> new ApiException(404, "Not Found: Page Not Found"));
+        Execution paused = commands.pause(execution);
+        return paused != null ? paused : new Response(200, null, new byte[0]);
+    }
+
+    /** Kestra's resume of an execution paused by hand (a multipart body of inputs is accepted and unused). */
+    private Object resume(Request request) throws Exception {
+        String id = request.path("executionId");
+        Execution execution = executions.findById(request.tenant(), id)
+            .orElseThrow(() -> ApiException.notFound("Execution '" + id + "' not found."));
+        if (execution.getState().getCurrent() != io.kestra.core.models.flows.State.Type.PAUSED) {
+            throw ApiException.illegalState("Execution '" + id + "' is not paused, can't resume it");
+        }
+        Flow flow = flowService.getFlowIfExecutableOrThrow(request.tenant(), execution.getNamespace(),
+            execution.getFlowId(), Optional.of(execution.getFlowRevision()));
+        Execution resumed = commands.resume(execution, flow);
+        return resumed != null ? resumed : new Response(204, null, new byte[0]);
     }
 
     /** Replace the user labels of a terminated execution, keeping its system labels. */

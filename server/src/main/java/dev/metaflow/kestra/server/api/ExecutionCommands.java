@@ -22,6 +22,12 @@ interface ExecutionCommands {
     /** Kestra's Restart: the failed task runs of the same execution run again. */
     Execution restart(Execution execution, Integer revision) throws Exception;
 
+    /** Pause a running execution: running task runs finish, no new one starts (the answer's body, or null). */
+    Execution pause(Execution execution) throws Exception;
+
+    /** Resume an execution paused by hand: it runs on from where it stopped (the answer's body, or null). */
+    Execution resume(Execution execution, Flow flow) throws Exception;
+
     /** Replace the execution's labels (system labels included in `labels`). */
     Execution setLabels(Execution execution, List<Label> labels) throws Exception;
 
