@@ -38,6 +38,9 @@ SERVICE_HEADERS_B64 = "METAFLOW_SERVICE_HEADERS_B64"
 SERVER_ENV = "METAFLOW_KESTRA_WARM_SERVER"
 # Variables a task may change without changing what `import metaflow` computes.
 _PER_TASK_PREFIXES = ("METAFLOW_KESTRA_",)
+# Per-flow variables Metaflow reads only when it tags a run (metaflow.util, metaflow_environment),
+# so one warm interpreter serves every deployed flow.
+_READ_WHEN_USED = ("METAFLOW_PRODUCTION_TOKEN",)
 _KEYED_NAMES = ("HOME", "PATH", "VIRTUAL_ENV", "LANG", "TZ", "USER", "LOGNAME", "USERNAME")
 _KEYED_PREFIXES = ("METAFLOW_", "PYTHON", "LC_")
 _PACKAGES = ("metaflow", "metaflow_kestra", "metaflow_extensions")
@@ -71,7 +74,7 @@ def fingerprint(environ):
     keyed = sorted(
         (name, value) for name, value in environ.items()
         if (name in _KEYED_NAMES or name.startswith(_KEYED_PREFIXES))
-        and not name.startswith(_PER_TASK_PREFIXES)
+        and not name.startswith(_PER_TASK_PREFIXES) and name not in _READ_WHEN_USED
     )
     # sys.path[0] is the working directory, which is new for every task.
     facts = [sys.executable, sys.version, sys.path[1:], keyed, _installed()]

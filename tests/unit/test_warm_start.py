@@ -23,6 +23,14 @@ def test_tasks_of_one_configuration_share_a_server_and_no_other_does():
         assert warm_start.fingerprint(dict(BASE, **{name: value})) != key, name
 
 
+def test_flows_of_other_production_tokens_share_a_server():
+    # Metaflow reads METAFLOW_PRODUCTION_TOKEN when it tags a run, not when it is imported, and
+    # every deployed flow has its own token: keying on it would make every flow's tasks start cold.
+    key = warm_start.fingerprint(dict(BASE, METAFLOW_PRODUCTION_TOKEN="a-1"))
+    assert warm_start.fingerprint(dict(BASE, METAFLOW_PRODUCTION_TOKEN="b-2")) == key
+    assert warm_start.fingerprint(BASE) == key
+
+
 def test_the_deployment_variables_are_part_of_the_task_environment():
     deployment = Deployment(flow_name="F", flow_file="f.py",
                             environment_variables={"METAFLOW_DATASTORE_SYSROOT_LOCAL": "/deployed"})
