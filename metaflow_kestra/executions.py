@@ -150,14 +150,27 @@ def settle_loop_items(client, execution, timeout, poll=0.5):
         time.sleep(poll)
 
 
-def failed_tasks(client, execution, steps, limit=3):
+def failed_tasks(client, execution, steps, limit=3, settle=15, poll=0.5):
     """(execution, step) of failed steps: in the execution, then in its failed child executions
     (a foreach body run with `--foreach subflows`, or a Loop's items on Kestra 2.x), the first
     `limit` of them at each depth."""
     found = [(execution, step) for step in failed_steps(execution, steps)]
-    for child in client.child_executions(execution["id"], states=states.FAILED, size=limit):
-        found.extend(failed_tasks(client, client.execution(child["id"]), steps, limit))
+    for child in _failed_children(client, execution["id"], limit, settle, poll):
+        found.extend(failed_tasks(client, client.execution(child["id"]), steps, limit, settle, poll))
     return found
+
+
+def _failed_children(client, execution_id, limit, settle, poll):
+    """The failed children of an execution that has ended, once the search shows them ended.
+
+    Kestra's indexer stores an execution after its executor has moved on: right after a
+    parent failed because a child did, the search may still show that child running (CI saw
+    it). Waits up to `settle` seconds for no child to show as running; returns the first `limit`.
+    """
+    deadline = time.monotonic() + settle
+    while client.child_executions(execution_id, states=states.ACTIVE, size=1) and time.monotonic() < deadline:
+        time.sleep(poll)
+    return client.child_executions(execution_id, states=states.FAILED, size=limit)
 
 
 def run_logs(client, execution_id, task_id=None):

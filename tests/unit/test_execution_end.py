@@ -84,3 +84,32 @@ def test_the_steps_expected_to_have_logs_are_those_that_ran():
                      ("start-foreach", "SUCCESS"))
     assert steps_that_ran(seen, ["begin", "middle", "skipped", "finish"]) == {"begin", "middle"}
 
+
+class ChildSearchLagging:
+    """A 1.x server whose search shows a failed child RUNNING for a moment after its parent
+    failed: Kestra's indexer stores executions after the executor has moved on (seen in CI)."""
+
+    def __init__(self, running_reads):
+        self.running_reads = running_reads
+        self.child = {"id": "child", "state": {"current": "FAILED"},
+                      "taskRunList": [{"taskId": "work", "state": {"current": "FAILED"}}]}
+
+    def child_executions(self, execution_id, states=(), size=1000):
+        if execution_id != "parent":
+            return []
+        current = "RUNNING" if self.running_reads > 0 else "FAILED"
+        self.running_reads -= 1
+        found = [dict(self.child, state={"current": current})]
+        return [child for child in found if not states or child["state"]["current"] in states]
+
+    def execution(self, execution_id):
+        return self.child
+
+
+def test_the_failed_child_of_a_failed_run_is_found_while_the_search_still_shows_it_running():
+    from metaflow_kestra.executions import failed_tasks
+
+    parent = {"id": "parent", "state": {"current": "FAILED"},
+              "taskRunList": [{"taskId": "work", "state": {"current": "FAILED"}}]}
+    found = failed_tasks(ChildSearchLagging(running_reads=3), parent, {"work"}, poll=0)
+    assert [(execution["id"], step) for execution, step in found] == [("parent", "work"), ("child", "work")]
