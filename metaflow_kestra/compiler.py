@@ -512,20 +512,13 @@ class _Builder:
                 number += 1
                 task_id = "%s-%d" % (base, number)
             seen.add(task_id)
-            tasks.append(k.ScriptTask(
-                id=task_id,
-                description="@exit_hook %s of Metaflow flow %s: runs once the run has %s."
-                            % (hook.function, self.flow_name, "succeeded" if hook.on_success else "failed"),
-                run_if=HOOK_CONDITIONS[hook.on_success],
-                allow_failure=True,
-                env=dict({
-                    ENV_DEPLOYMENT: "{{ vars.%s }}" % DEPLOYMENT_VARIABLE,
-                    ENV_HOOK: inert_json({"function": hook.function, "on_success": hook.on_success}),
-                    ENV_EXECUTION_ID: "{{ execution.id }}",
-                }, **self.service_headers_env),
-                commands=["%s %s" % (self.options.python, TASK_COMMAND)],
+            tasks.append(self.after_run_task(
+                task_id, start, hook.on_success,
+                "@exit_hook %s of Metaflow flow %s: runs once the run has %s."
+                % (hook.function, self.flow_name, "succeeded" if hook.on_success else "failed"),
+                dict({ENV_HOOK: inert_json({"function": hook.function, "on_success": hook.on_success})},
+                     **self.service_headers_env),
                 namespace_files=self.code_files,
-                **self.runner(start, self.settings[start]),
             ))
         return tasks
 
@@ -547,21 +540,27 @@ class _Builder:
         for on_success in (False, True):
             if not spec["on_success" if on_success else "on_error"]:
                 continue
-            tasks.append(k.ScriptTask(
-                id="notify-on-%s" % ("success" if on_success else "error"),
-                description="Tells %s that a run of Metaflow flow %s has %s." % (
+            tasks.append(self.after_run_task(
+                "notify-on-%s" % ("success" if on_success else "error"), start, on_success,
+                "Tells %s that a run of Metaflow flow %s has %s." % (
                     ", ".join(sorted(spec["secrets"])), self.flow_name, "succeeded" if on_success else "failed"),
-                run_if=HOOK_CONDITIONS[on_success],
-                allow_failure=True,
-                env=dict({
-                    ENV_DEPLOYMENT: "{{ vars.%s }}" % DEPLOYMENT_VARIABLE,
-                    ENV_NOTIFY: inert_json({"on_success": on_success}),
-                    ENV_EXECUTION_ID: "{{ execution.id }}",
-                }, **credentials),
-                commands=["%s %s" % (self.options.python, TASK_COMMAND)],
-                **self.runner(start, self.settings[start]),
+                dict({ENV_NOTIFY: inert_json({"on_success": on_success})}, **credentials),
             ))
         return tasks
+
+    def after_run_task(self, task_id, start, on_success, description, env, **fields):
+        """An afterExecution task that runs the task command once the run has succeeded (or
+        failed), in the start step's runner; it may fail without changing the run's outcome."""
+        return k.ScriptTask(
+            id=task_id,
+            description=description,
+            run_if=HOOK_CONDITIONS[on_success],
+            allow_failure=True,
+            env=dict({ENV_DEPLOYMENT: "{{ vars.%s }}" % DEPLOYMENT_VARIABLE,
+                      ENV_EXECUTION_ID: "{{ execution.id }}"}, **env),
+            commands=["%s %s" % (self.options.python, TASK_COMMAND)],
+            **dict(fields, **self.runner(start, self.settings[start])),
+        )
 
     def runner(self, step, settings):
         """The task runner: Process, or Docker with the image and @resources/@kubernetes limits."""
