@@ -43,6 +43,7 @@ from . import kestra_flow as k
 from .pebble import encoded, inert_json
 from .decorators import CARDS_DIR, SECRET_ENV_PREFIX, FlowTriggers, exit_hooks, iso_duration, step_settings
 from .errors import KestraError
+from .event_receivers import ARRIVED_PRECONDITION, ARRIVED_TRIGGER, all_of, receiver_flow_id
 from .parameters import environment_defaults, kestra_inputs
 from .warm_start import SERVICE_HEADERS_B64
 from .runtime import (
@@ -134,12 +135,12 @@ def compile_flow(flow, graph, deployment, options, triggers=None):
         variables={DEPLOYMENT_VARIABLE: deployment.to_json()},
         plugin_defaults=[] if options.loops else k.share_plugin_defaults(tasks + hooks),
         tasks=tasks,
-        triggers=kestra_triggers(triggers, options.namespace, options.kestra_major),
+        triggers=kestra_triggers(triggers, options.namespace, options.kestra_major, flow_id),
         sla=workflow_sla(deployment.workflow_timeout),
         after_execution=hooks,
         notes=[note for name in settings for note in settings[name].notes] + _line_notes(graph, options)
         + _service_notes(deployment) + _environment_default_notes(flow, flow_name),
-        children=builder.children,
+        children=builder.children + event_receivers(triggers, flow_id, flow_name, options.namespace),
     )
 
 
@@ -178,11 +179,12 @@ def _line_notes(graph, options):
     return []
 
 
-def kestra_triggers(triggers, namespace, kestra_major=1):
+def kestra_triggers(triggers, namespace, kestra_major=1, flow_id="flow"):
     """Kestra triggers for @schedule, @trigger events and @trigger_on_finish.
 
     The Flow trigger waits for every upstream flow (within Kestra's default one-day
-    window): `preconditions` in Kestra 1.x, `dependsOn` in 2.x.
+    window): `preconditions` in Kestra 1.x, `dependsOn` in 2.x. One event is a Webhook;
+    several are a Flow trigger over their receiver flows (event_receivers).
     """
     result = []
     if triggers.schedule:
@@ -190,20 +192,74 @@ def kestra_triggers(triggers, namespace, kestra_major=1):
         if triggers.timezone:
             schedule["timezone"] = triggers.timezone
         result.append(schedule)
-    for event in triggers.events:
-        # Kestra's webhooks take no credentials: a random key, which `send-event` and KestraEvent
-        # read back from the deployed flow with the API's credentials, so the event's name opens nothing.
-        result.append({"id": event_trigger_id(event.name), "type": k.WEBHOOK, "key": secrets.token_urlsafe(32)})
+    names = _unique(event.name for event in triggers.events)
+    if all_of(names):
+        receivers = [receiver_flow_id(flow_id, name) for name in names]
+        result.append(_flow_trigger(ARRIVED_TRIGGER, ARRIVED_PRECONDITION, namespace, receivers, kestra_major))
+    else:
+        result.extend(webhook(event_trigger_id(name)) for name in names)
     if triggers.upstream:
-        upstream = [{"namespace": namespace, "flowId": flow_id, "states": ["SUCCESS"]}
-                    for flow_id in triggers.upstream]
-        trigger = {"id": "upstream-finished", "type": k.FLOW_TRIGGER}
-        if kestra_major >= 2:
-            trigger["dependsOn"] = upstream
-        else:
-            trigger["preconditions"] = {"id": "upstream-succeeded", "flows": upstream}
-        result.append(trigger)
+        result.append(_flow_trigger("upstream-finished", "upstream-succeeded", namespace, triggers.upstream,
+                                    kestra_major))
     return result
+
+
+def webhook(trigger_id):
+    """A Webhook trigger. Kestra's webhooks take no credentials: a random key, which `send-event`
+    and KestraEvent read back from the deployed flow with the API's credentials, so the event's
+    name opens nothing."""
+    return {"id": trigger_id, "type": k.WEBHOOK, "key": secrets.token_urlsafe(32)}
+
+
+def _flow_trigger(trigger_id, precondition_id, namespace, flow_ids, kestra_major):
+    """A Flow trigger that fires once every one of `flow_ids` has succeeded."""
+    upstream = [{"namespace": namespace, "flowId": flow_id, "states": ["SUCCESS"]} for flow_id in flow_ids]
+    trigger = {"id": trigger_id, "type": k.FLOW_TRIGGER}
+    if kestra_major >= 2:
+        trigger["dependsOn"] = upstream
+    else:
+        trigger["preconditions"] = {"id": precondition_id, "flows": upstream}
+    return trigger
+
+
+def event_receivers(triggers, flow_id, flow_name, namespace):
+    """The receiver flows of a flow that waits for several events (see event_receivers): each
+    stores its event's payload under its own id in the namespace's KV store."""
+    names = _unique(event.name for event in triggers.events)
+    if not all_of(names):
+        return []
+    for name in names:
+        if not _FLOW_ID.match(receiver_flow_id(flow_id, name)):
+            raise KestraError(
+                "Flow %s, @trigger: the flow receiving event %s would be %r, over Kestra's 100 characters. "
+                "Choose a shorter --flow-id or event name." % (flow_name, name, receiver_flow_id(flow_id, name)))
+    return [k.KestraFlow(
+        id=receiver_flow_id(flow_id, name),
+        namespace=namespace,
+        description="Receives Metaflow event %s for flow %s (%s), which starts once each of its events %s has "
+                    "arrived." % (name, flow_name, flow_id, ", ".join(names)),
+        tasks=[k.KvSetTask(id="keep-payload", key=receiver_flow_id(flow_id, name),
+                           value=encoded("trigger.body | toJson"))],
+        triggers=[webhook(event_trigger_id(name))],
+    ) for name in names]
+
+
+def trigger_fact(triggers, flow_id):
+    """How a run's tasks learn what started it: Kestra's `trigger` variables, and for a flow
+    waiting on several events, the payloads its receivers stored (names ours: checked ids)."""
+    names = _unique(event.name for event in triggers.events)
+    if not all_of(names):
+        return TRIGGER_FACT
+    stored = ", ".join("kv('%s', errorOnMissing=false)" % receiver_flow_id(flow_id, name) for name in names)
+    return (encoded("[(trigger ?? ''), [%s]] | toJson" % stored), CHILD_TRIGGER, ROOT_TRIGGER_OUTPUT)
+
+
+def _unique(items):
+    seen = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return seen
 
 
 def event_trigger_id(name):
@@ -271,6 +327,7 @@ class _Builder:
                 "machine's local datastore. Deploy with a remote datastore (e.g. --datastore=s3)." % self.flow_name
             )
         self.reads_trigger = bool(triggers.events or triggers.upstream)
+        self.trigger_fact = trigger_fact(triggers, flow_id)
         self.foreach_bodies = {block.split: block.body for block in foreaches_in(tree)} if tree else {}
 
     def sequence(self, seq, place):
@@ -363,7 +420,7 @@ class _Builder:
             inputs[CHILD_STARTED] = parent.root(START_FACT)
             child_inputs.append(k.Input(CHILD_STARTED, "STRING", True, description="When the run started"))
         if self.reads_trigger:
-            inputs[CHILD_TRIGGER] = parent.root(TRIGGER_FACT)
+            inputs[CHILD_TRIGGER] = parent.root(self.trigger_fact)
             child_inputs.append(k.Input(CHILD_TRIGGER, "STRING", True,
                                         description="What started the run (base64 JSON)"))
         self.children.insert(place, k.KestraFlow(
@@ -471,7 +528,7 @@ class _Builder:
         if spec.start and self.has_inputs:
             input_files[INPUTS_FILE] = encoded("inputs | toJson")
         if self.reads_trigger:
-            input_files[TRIGGER_FILE] = scope.root(TRIGGER_FACT)
+            input_files[TRIGGER_FILE] = scope.root(self.trigger_fact)
         if self.workflow_timeout:
             env[ENV_EXECUTION_START] = scope.root(START_FACT)
         settings = self.settings[step]

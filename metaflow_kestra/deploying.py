@@ -334,7 +334,8 @@ def deploy(client, text, package, target):
 
 
 def deployed_children(client, namespace, flow_id):
-    """Ids of the child flows the deployed flow starts (its ForEachItem tasks), at every depth.
+    """Ids of the child flows the deployed flow starts (its ForEachItem tasks), at every depth,
+    and of the receiver flows of its events.
 
     [] when the flow is not deployed.
     """
@@ -352,7 +353,25 @@ def deployed_children(client, namespace, flow_id):
         if task.get("type") == FOR_EACH_ITEM and task.get("namespace") == namespace and task.get("flowId"):
             children.append(task["flowId"])
             children.extend(deployed_children(client, namespace, task["flowId"]))
-    return children
+    return children + event_receivers_of(flow)
+
+
+def event_receivers_of(flow):
+    """Ids of the receiver flows of a deployed flow that waits for several events."""
+    from .event_receivers import ARRIVED_TRIGGER, receiver_flow_id
+    from .kestra_flow import FLOW_TRIGGER
+
+    found = []
+    for trigger in flow.get("triggers") or []:
+        if trigger.get("type") != FLOW_TRIGGER or trigger.get("id") != ARRIVED_TRIGGER:
+            continue
+        upstream = trigger.get("dependsOn") or (trigger.get("preconditions") or {}).get("flows") or []
+        found.extend(
+            condition["flowId"] for condition in upstream
+            if condition.get("namespace") == flow["namespace"]
+            and str(condition.get("flowId", "")).startswith(receiver_flow_id(flow["id"], ""))
+        )
+    return found
 
 
 def delete_deployed(client, target):

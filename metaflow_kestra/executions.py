@@ -340,14 +340,32 @@ def _input_field(value):
     return str(value)
 
 
+def _event_receiver(client, flow, name):
+    """The deployed receiver flow of event `name` for `flow` (which waits for several events)."""
+    from .client import KestraApiError
+    from .event_receivers import receiver_flow_id
+
+    receiver_id = receiver_flow_id(flow["id"], name)
+    try:
+        return client.flow(flow["namespace"], receiver_id)
+    except KestraApiError as error:
+        if error.status_code != 404:
+            raise
+        raise KestraError("Kestra flow %s.%s waits for event %s at flow %s, which is not on the server: deploy "
+                          "the Metaflow flow again (`kestra create`)." % (flow["namespace"], flow["id"], name,
+                                                                          receiver_id))
+
+
 def send_event(client, name, payload):
     """POST `payload` to the webhook of every deployed flow that @trigger-s on event `name`.
 
     The webhook's key is random (see compiler.kestra_triggers): it is read from each deployed
-    flow, which the API shows only with credentials. Returns the (namespace, flow id) reached.
+    flow, which the API shows only with credentials. A flow that waits for several events takes
+    each at its receiver flow (event_receivers). Returns the (namespace, flow id) reached.
     """
     from .compiler import event_trigger_id
     from .deployment import Deployment
+    from .event_receivers import all_of
     from .kestra_flow import WEBHOOK
 
     from .started_by import event_payload
@@ -355,15 +373,21 @@ def send_event(client, name, payload):
     body = event_payload(name, payload)
     reached = []
     for flow in client.search_flows():
-        deployment = (flow.get("variables") or {}).get("metaflow_deployment")
+        text = (flow.get("variables") or {}).get("metaflow_deployment")
         try:
-            events = [event["name"] for event in Deployment.from_json(deployment).events] if deployment else []
+            deployment = Deployment.from_json(text) if text else None
+            events = [event["name"] for event in deployment.events] if deployment else []
         except (KestraError, ValueError, KeyError, TypeError):
             continue  # not one of ours, or another version's: its own send-event serves it
         if name not in events:
             continue
-        for trigger in flow.get("triggers") or []:
+        receiver = flow
+        if all_of(events):
+            if flow["id"] != deployment.kestra_flow_id:
+                continue  # a foreach body's child flow: its flow's receiver takes the event
+            receiver = _event_receiver(client, flow, name)
+        for trigger in receiver.get("triggers") or []:
             if trigger.get("type") == WEBHOOK and trigger.get("id") == event_trigger_id(name):
-                client.webhook(flow["namespace"], flow["id"], trigger["key"], body)
+                client.webhook(receiver["namespace"], receiver["id"], trigger["key"], body)
                 reached.append((flow["namespace"], flow["id"]))
     return reached

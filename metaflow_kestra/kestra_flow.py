@@ -22,6 +22,7 @@ LOG = "io.kestra.plugin.core.log.Log"
 SCHEDULE = "io.kestra.plugin.core.trigger.Schedule"
 WEBHOOK = "io.kestra.plugin.core.trigger.Webhook"
 FLOW_TRIGGER = "io.kestra.plugin.core.trigger.Flow"
+KV_SET = "io.kestra.plugin.core.kv.Set"
 
 
 def _without_none(pairs):
@@ -73,6 +74,17 @@ class LogTask:
 
     def to_dict(self):
         return {"id": self.id, "type": LOG, "message": self.message}
+
+
+@dataclass
+class KvSetTask:
+    """Stores a text under `key` in the flow's namespace KV store."""
+    id: str
+    key: str
+    value: str
+
+    def to_dict(self):
+        return {"id": self.id, "type": KV_SET, "key": self.key, "value": self.value, "kvType": "STRING"}
 
 
 def _flowable(kind, task_id, tasks, description=None, **properties):

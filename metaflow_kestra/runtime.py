@@ -19,7 +19,7 @@ from .deployment import Deployment
 from .errors import KestraError
 from .pebble import decoded
 from .run_state import DatastoreRunState
-from .started_by import Resume, event_parameters, trigger_options, trigger_variables
+from .started_by import Resume, event_parameters, how_started, trigger_options
 from .step_runner import StepRunner, TaskFailed
 from .task_logs import CapturedLogs
 from .warm_start import apply_service_headers
@@ -157,14 +157,14 @@ def run_task(environ, state=None, runner=None, emit=print):
                   + loop_index_path(decoded(environ.get(ENV_LOOP_ITEM))))
     state = state or DatastoreRunState(deployment)
     link_local_datastore(deployment)
-    trigger = trigger_variables(decoded(_input_file(TRIGGER_FILE)))
+    trigger, events = how_started(deployment, decoded(_input_file(TRIGGER_FILE)))
     _check_workflow_timeout(deployment, environ.get(ENV_EXECUTION_START))
-    runner = runner or step_runner_for(deployment, environ, spec, trigger_options(deployment, trigger))
+    runner = runner or step_runner_for(deployment, environ, spec, trigger_options(deployment, trigger, events))
     resume = Resume.from_labels(decoded(environ.get(ENV_LABELS)))
 
     if spec.start and not state.finished([ids.parameters_pathspec(run_id)]):
         inputs = json.loads(decoded(_input_file(INPUTS_FILE)) or "{}")
-        inputs.update(event_parameters(deployment, trigger))
+        inputs.update(event_parameters(deployment, events))
         runner.init(run_id, inputs)
     split_index = index_path[-1] if spec.split_index else None
 

@@ -1,7 +1,8 @@
 """What started an execution, and what that means for its tasks.
 
 - `kestra resume` labels the execution with the run to clone from (`Resume`);
-- a Webhook trigger (a Metaflow event) carries a payload mapped to parameters;
+- a Webhook trigger (a Metaflow event) carries a payload mapped to parameters; a flow that
+  waits for several events gets their payloads from its receiver flows (event_receivers);
 - a Flow trigger (@trigger_on_finish) names the upstream execution, which the
   steps receive as `--trigger Flow/run` so `current.trigger` works as on Argo;
 - an event gives the steps `current.trigger` through a step decorator of ours
@@ -12,6 +13,7 @@ import json
 import time
 
 from . import ids
+from .event_receivers import arrived_events
 
 ORIGIN_LABEL = "metaflow-origin-run-id"
 RERUN_LABEL = "metaflow-rerun-steps"
@@ -46,22 +48,42 @@ class Resume:
         return twin if state.finished([twin]) else None
 
 
-def trigger_variables(text):
-    """Kestra's `trigger` variables (a dict), or None when no trigger started the execution."""
+def how_started(deployment, text):
+    """(Kestra's trigger variables or None, [(event name, payload)]) of a run, from what its
+    tasks are given: the `trigger` variables, or for a flow waiting on several events
+    `[trigger, [payloads]]` (see event_receivers)."""
     value = json.loads(text) if text else None
-    return value if isinstance(value, dict) else None
+    if isinstance(value, list):
+        return arrived_events(deployment, value)
+    trigger = value if isinstance(value, dict) else None
+    return trigger, webhook_event(deployment, trigger)
 
 
-def event_parameters(deployment, trigger):
-    """Parameter values mapped from an event's payload (a webhook's JSON body)."""
+def webhook_event(deployment, trigger):
+    """[(event name, payload)] of a run an event's Webhook started, else [].
+
+    The event is named by its payload's `name` (send-event and KestraEvent set it, as ArgoEvent
+    does), else by the deployment's only event.
+    """
     body = (trigger or {}).get("body")
-    if not isinstance(body, dict):
-        return {}
+    names = [event["name"] for event in deployment.events]
+    if not isinstance(body, dict) or not names:
+        return []
+    name = body.get("name") if body.get("name") in names else (names[0] if len(set(names)) == 1 else None)
+    return [(name, body)] if name is not None else []
+
+
+def event_parameters(deployment, events):
+    """Parameter values mapped from the payloads of the events that started the run, each
+    event's mapping applied to its own payload."""
     values = {}
-    for event in deployment.events:
-        for parameter, payload_field in event.get("parameters", {}).items():
-            if payload_field in body:
-                values[parameter] = body[payload_field]
+    for name, payload in events:
+        for event in deployment.events:
+            if event["name"] != name:
+                continue
+            for parameter, payload_field in event.get("parameters", {}).items():
+                if payload_field in payload:
+                    values[parameter] = payload[payload_field]
     return values
 
 
@@ -73,28 +95,24 @@ def upstream_trigger_options(deployment, trigger):
     return ["--trigger", "%s/%s" % (deployment.upstream[trigger["flowId"]], upstream_run)]
 
 
-def trigger_options(deployment, trigger, now=time.time):
-    """The top-level options that give the steps `current.trigger`: an upstream run, or an event."""
-    return upstream_trigger_options(deployment, trigger) or event_trigger_options(deployment, trigger, now)
+def trigger_options(deployment, trigger, events=(), now=time.time):
+    """The top-level options that give the steps `current.trigger`: an upstream run, or events."""
+    return upstream_trigger_options(deployment, trigger) or event_trigger_options(events, now)
 
 
-def event_trigger_options(deployment, trigger, now=time.time):
-    """`--with kestra_event_trigger:events=...` for a run an event's webhook started.
-
-    The event is named by its payload's `name` (send-event and KestraEvent set it, as ArgoEvent
-    does), else by the deployment's only event; id and timestamp come from the payload too.
-    """
-    body = (trigger or {}).get("body")
-    names = [event["name"] for event in deployment.events]
-    if not isinstance(body, dict) or not names:
+def event_trigger_options(events, now=time.time):
+    """`--with kestra_event_trigger:events=...` for a run that events started: each event's
+    name, and the id and timestamp its payload carries (else none, and now)."""
+    if not events:
         return []
-    name = body.get("name") if body.get("name") in names else (names[0] if len(names) == 1 else None)
-    if name is None:
-        return []
-    timestamp = body.get("timestamp")
-    event = {"name": name, "id": str(body["id"]) if body.get("id") is not None else None, "type": "event",
-             "timestamp": timestamp if isinstance(timestamp, int) and not isinstance(timestamp, bool) else int(now())}
-    return ["--with=kestra_event_trigger:events=%s" % encode_events([event])]
+    described = []
+    for name, payload in events:
+        timestamp = payload.get("timestamp")
+        described.append({
+            "name": name, "id": str(payload["id"]) if payload.get("id") is not None else None, "type": "event",
+            "timestamp": timestamp if isinstance(timestamp, int) and not isinstance(timestamp, bool) else int(now()),
+        })
+    return ["--with=kestra_event_trigger:events=%s" % encode_events(described)]
 
 
 def encode_events(events):

@@ -205,12 +205,12 @@ def wait_for_new_execution(kestra_client, flow_id, before, timeout=300):
 
 
 def test_an_event_starts_the_flow_with_mapped_parameters(workspace, kestra_client):
-    before = execution_ids(kestra_client, "eventflow")
-    kestra(workspace, "event_flow", "create")
-    kestra(workspace, "event_flow", "send-event", "data.ready", "--payload",
+    before = execution_ids(kestra_client, "oneeventflow")
+    kestra(workspace, "one_event_flow", "create")
+    kestra(workspace, "one_event_flow", "send-event", "data.ready", "--payload",
            '{"table_name": "{{ sales }}", "other": 1}')
-    run_id = "kestra-" + wait_for_new_execution(kestra_client, "eventflow", before)["id"]
-    run = workspace.artifacts("EventFlow", run_id)["steps"]
+    run_id = "kestra-" + wait_for_new_execution(kestra_client, "oneeventflow", before)["id"]
+    run = workspace.artifacts("OneEventFlow", run_id)["steps"]
     start, end = dict(run["start"][0]), dict(run["end"][0])
     assert start["seen_table"] == repr("{{ sales }}")
     # current.trigger in every step, as on Argo: the event's name, id and time.
@@ -223,19 +223,72 @@ def test_an_event_published_from_python_starts_the_flow_and_its_name_is_no_key(w
 
     from metaflow_kestra.events import KestraEvent
 
-    before = execution_ids(kestra_client, "eventflow")
-    kestra(workspace, "event_flow", "create")
-    guessed = requests.post(kestra_server.url + "/api/v1/main/executions/webhook/%s/eventflow/data.ready" % NAMESPACE,
-                            json={"table_name": "guessed"}, timeout=30)
+    before = execution_ids(kestra_client, "oneeventflow")
+    kestra(workspace, "one_event_flow", "create")
+    guessed = requests.post(kestra_server.url + "/api/v1/main/executions/webhook/%s/oneeventflow/data.ready"
+                            % NAMESPACE, json={"table_name": "guessed"}, timeout=30)
     assert guessed.status_code == 404, guessed.text  # the event's name opens nothing
     event = KestraEvent("data.ready", kestra_host=kestra_server.url, kestra_user=kestra_server.username,
                         kestra_password=kestra_server.password)
     event.add_to_payload("table_name", "from python")
-    assert ("metaflow.tests", "eventflow") in event.publish()
-    run_id = "kestra-" + wait_for_new_execution(kestra_client, "eventflow", before)["id"]
-    start = dict(workspace.artifacts("EventFlow", run_id)["steps"]["start"][0])
+    assert ("metaflow.tests", "oneeventflow") in event.publish()
+    run_id = "kestra-" + wait_for_new_execution(kestra_client, "oneeventflow", before)["id"]
+    start = dict(workspace.artifacts("OneEventFlow", run_id)["steps"]["start"][0])
     assert start["seen_table"] == repr("from python")
     assert start["start_trigger"] == repr([("data.ready", True, "datetime", "event")])
+
+
+RECEIVERS = {"data.ready": "eventflow.event-data.ready", "model.retrain": "eventflow.event-model.retrain"}
+
+
+def _received(kestra_client, event, before):
+    """Wait until the receiver flow of `event` has kept a payload not seen `before`, then give
+    Kestra's Flow trigger the time it takes to start the flow if it would."""
+    execution = wait_for_new_execution(kestra_client, RECEIVERS[event], before[event], timeout=120)
+    before[event].add(execution["id"])
+    time.sleep(8)
+
+
+def test_a_flow_of_two_events_starts_once_both_have_arrived(workspace, kestra_client, kestra_server):
+    import requests
+
+    from metaflow_kestra.events import KestraEvent
+
+    seen = {event: execution_ids(kestra_client, receiver) for event, receiver in RECEIVERS.items()}
+    before = execution_ids(kestra_client, "eventflow")
+    kestra(workspace, "event_flow", "create")
+    for receiver in RECEIVERS.values():
+        guessed = requests.post(kestra_server.url + "/api/v1/main/executions/webhook/%s/%s/%s"
+                                % (NAMESPACE, receiver, receiver.rsplit("-", 1)[0]), json={}, timeout=30)
+        assert guessed.status_code == 404, guessed.text
+    kestra(workspace, "event_flow", "send-event", "data.ready", "--payload", '{"table_name": "{{ sales }}"}')
+    _received(kestra_client, "data.ready", seen)
+    assert new_executions(kestra_client, "eventflow", before, states=()) == []  # one of two: no run
+    published = KestraEvent("model.retrain", {"table_name": "not mapped from this event"},
+                            kestra_host=kestra_server.url, kestra_user=kestra_server.username,
+                            kestra_password=kestra_server.password).publish()
+    assert published == [(NAMESPACE, "eventflow")]
+    execution = wait_for_new_execution(kestra_client, "eventflow", before)
+    run = workspace.artifacts("EventFlow", "kestra-" + execution["id"])["steps"]
+    start, end = dict(run["start"][0]), dict(run["end"][0])
+    assert start["seen_table"] == repr("{{ sales }}")  # data.ready's mapping, from data.ready's payload
+    assert start["start_trigger"] == end["end_trigger"] == repr(  # Metaflow lists the latest first
+        [("model.retrain", True, "datetime", "event"), ("data.ready", True, "datetime", "event")])
+    # Firing resets the wait: the second event alone again starts nothing, the first then does.
+    before.add(execution["id"])
+    kestra(workspace, "event_flow", "send-event", "model.retrain")
+    _received(kestra_client, "model.retrain", seen)
+    assert new_executions(kestra_client, "eventflow", before, states=()) == []
+    kestra(workspace, "event_flow", "send-event", "data.ready", "--payload", '{"table_name": "second"}')
+    again = wait_for_new_execution(kestra_client, "eventflow", before)
+    assert dict(workspace.artifacts("EventFlow", "kestra-" + again["id"])["steps"]["start"][0])[
+        "seen_table"] == repr("second")
+    # A run started by hand reads no event, though the receivers keep the last payloads.
+    done, run_id = run_on_kestra(workspace, "event_flow")
+    assert dict(workspace.artifacts("EventFlow", run_id)["steps"]["start"][0])["start_trigger"] == "None"
+    kestra(workspace, "event_flow", "delete")
+    left = {flow["id"] for flow in kestra_client.search_flows(NAMESPACE)}
+    assert not left & ({"eventflow"} | set(RECEIVERS.values()))
 
 
 def test_finishing_the_upstream_starts_the_downstream(workspace, kestra_client):

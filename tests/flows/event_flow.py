@@ -11,6 +11,8 @@ def seen_trigger():
 
 @trigger(events=[{"name": "data.ready", "parameters": {"table": "table_name"}}, "model.retrain"])
 class EventFlow(FlowSpec):
+    """Starts once both events have arrived; data.ready's table_name is the table parameter."""
+
     table = Parameter("table", default="none")
 
     @step

@@ -21,16 +21,35 @@ def test_schedule_becomes_a_standard_cron_schedule(tmp_path):
                                  "cron": "*/5 * * * *", "timezone": "Europe/Paris"}]
 
 
-def test_each_event_is_a_webhook_whose_key_cannot_be_guessed_from_the_event(tmp_path):
+def test_one_event_is_a_webhook_whose_key_cannot_be_guessed_from_the_event(tmp_path):
     # Kestra's webhooks take no credentials: the key is all that guards them.
-    flow = compiled(FlowWorkspace(tmp_path), "event_flow")
-    assert [(t["type"].rsplit(".", 1)[1], t["id"]) for t in flow["triggers"]] == [
-        ("Webhook", "event-data-ready"), ("Webhook", "event-model-retrain")]
-    keys = [t["key"] for t in flow["triggers"]]
-    assert all(len(key) >= 32 and "ready" not in key and "retrain" not in key for key in keys)
+    flow = compiled(FlowWorkspace(tmp_path), "one_event_flow")
+    [trigger] = flow["triggers"]
+    assert (trigger["type"].rsplit(".", 1)[1], trigger["id"]) == ("Webhook", "event-data-ready")
+    assert len(trigger["key"]) >= 32 and "ready" not in trigger["key"]
     (tmp_path / "again").mkdir()
-    again = [t["key"] for t in compiled(FlowWorkspace(tmp_path / "again"), "event_flow")["triggers"]]
-    assert len(set(keys + again)) == 4
+    [again] = compiled(FlowWorkspace(tmp_path / "again"), "one_event_flow")["triggers"]
+    assert again["key"] != trigger["key"]
+
+
+def test_several_events_wait_for_each_other_through_one_receiver_flow_each(tmp_path):
+    flow, *receivers = yaml.safe_load_all(FlowWorkspace(tmp_path).compile("event_flow"))
+    ids = ["eventflow.event-data.ready", "eventflow.event-model.retrain"]
+    [trigger] = flow["triggers"]
+    assert trigger["type"] == "io.kestra.plugin.core.trigger.Flow" and trigger["id"] == "events-arrived"
+    assert trigger["preconditions"]["flows"] == [
+        {"namespace": "metaflow", "flowId": flow_id, "states": ["SUCCESS"]} for flow_id in ids]
+    assert [receiver["id"] for receiver in receivers] == ids
+    for receiver, event in zip(receivers, ["data.ready", "model.retrain"]):
+        [webhook] = receiver["triggers"]
+        assert webhook["type"].endswith(".Webhook") and len(webhook["key"]) >= 32 and event not in webhook["key"]
+        [keep] = receiver["tasks"]  # the payload, base64: no Pebble in it is ever rendered again
+        assert (keep["type"], keep["key"], keep["value"]) == (
+            "io.kestra.plugin.core.kv.Set", receiver["id"], "{{ trigger.body | toJson | base64encode }}")
+    # The steps read the payloads the receivers kept.
+    files = [task["inputFiles"] for task in flow["tasks"] if "inputFiles" in task]
+    assert len(files) == 2 and all("kv('eventflow.event-model.retrain', errorOnMissing=false)" in str(found)
+                                   for found in files)
 
 
 def test_trigger_on_finish_waits_for_the_upstream_in_the_same_namespace(tmp_path):

@@ -261,12 +261,17 @@ def create(obj, only_json, deployer_attribute_file, settings):
 
 def _deploy(obj, text, package, client):
     from metaflow_kestra.deploying import deploy
+    from metaflow_kestra.event_receivers import receiver_flow_id
 
     children = deploy(client, text, package, obj.kestra_target)
     obj.echo("Deployed *%s* to Kestra namespace *%s* at %s (code package %s)."
              % (obj.kestra_target.flow_id, obj.kestra_target.namespace, client.connection.url, package.sha[:12]))
-    if children:
-        obj.echo("Its foreach bodies run as executions of %s." % ", ".join(children))
+    receivers = [child for child in children if child.startswith(receiver_flow_id(obj.kestra_target.flow_id, ""))]
+    bodies = [child for child in children if child not in receivers]
+    if bodies:
+        obj.echo("Its foreach bodies run as executions of %s." % ", ".join(bodies))
+    if receivers:
+        obj.echo("It starts once each of its events has arrived at its receiver flow: %s." % ", ".join(receivers))
     return client
 
 
