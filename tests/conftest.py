@@ -55,6 +55,40 @@ def start_test_server(server):
         os.environ.update(saved)
 
 
+# The end-to-end tests this session ran, for the summary line CI's log is read by.
+_E2E_NODEIDS = set()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under METAFLOW_KESTRA_REQUIRE_E2E=1 an end-to-end test that skips, for whatever reason
+    (a fixture, `importorskip`, a skip in the test), fails: CI must not go green on what it never ran.
+    An expected failure (`xfail`, a known engine bug) is not a skip and stays as it is."""
+    outcome = yield
+    report = outcome.get_result()
+    if not item.get_closest_marker("e2e"):
+        return
+    _E2E_NODEIDS.add(item.nodeid)
+    if REQUIRE_E2E and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        report.outcome = "failed"
+        report.longrepr = "METAFLOW_KESTRA_REQUIRE_E2E=1: an end-to-end test may not skip (%s)" % reason
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line for CI's log: how many end-to-end tests passed, failed and skipped, on which Kestra."""
+    if not _E2E_NODEIDS:
+        return
+    counts = []
+    for outcome in ("passed", "failed", "error", "skipped", "xfailed", "xpassed"):
+        nodeids = {r.nodeid for r in terminalreporter.stats.get(outcome, [])
+                   if getattr(r, "nodeid", None) in _E2E_NODEIDS}
+        counts.append("%d %s" % (len(nodeids), outcome))
+    version = ServerSettings.from_environment(port=E2E_PORT, management_port=E2E_MANAGEMENT_PORT).kestra_version
+    terminalreporter.write_line("end-to-end tests on Kestra %s: %s" % (version, ", ".join(counts)))
+
+
 @pytest.fixture(scope="session")
 def kestra_server():
     """Start (or reuse) a real local Kestra once per session; stop it at the end if we started it."""
