@@ -43,6 +43,12 @@ class FlowWorkspace:
         self.env["METAFLOW_DEFAULT_DATASTORE"] = "local"
         self.env["METAFLOW_DEFAULT_METADATA"] = "local"
         self.env["METAFLOW_TOKEN_HOME"] = str(self.root / "production-tokens")  # not ~/.metaflowconfig
+        # No Kestra server but the one a test names (tests/e2e/conftest.py): none from the developer's
+        # environment, and not the developer's local server (its version would change what compile writes).
+        for name in ("METAFLOW_KESTRA_HOST", "METAFLOW_KESTRA_USER", "METAFLOW_KESTRA_PASSWORD",
+                     "METAFLOW_KESTRA_TOKEN", "METAFLOW_KESTRA_TENANT"):
+            self.env.pop(name, None)
+        self.env["METAFLOW_KESTRA_HOME"] = str(self.root / "kestra-home")
 
     def flow_command(self, name, *args, check=True):
         """`python <flow> args...` for a sample flow's name (or a flow file's absolute path)."""

@@ -87,14 +87,19 @@ def source_hash(sources, kestra_version):
     return digest.hexdigest()[:16]
 
 
+def build_key(settings, sources=None):
+    """The name of the build of these sources for this Kestra version (its directory under <home>/build)."""
+    sources = sources or server_sources()
+    return "%s-%s" % (settings.kestra_version, source_hash(sources, settings.kestra_version))
+
+
 def ensure_built(settings, java, log):
     """The built server for `settings`, building it first if the cache lacks it."""
     sources = server_sources()
     if not (sources / "pom.xml").exists():
         raise ServerError("The local server's sources are missing (%s/pom.xml). Reinstall metaflow-kestra."
                           % sources)
-    key = "%s-%s" % (settings.kestra_version, source_hash(sources, settings.kestra_version))
-    built = BuiltServer(settings.home / "build" / key)
+    built = BuiltServer(settings.home / "build" / build_key(settings, sources))
     if (built.directory / RECEIPT).exists():
         return built
     log("Building the local Kestra %s server (once; cached in %s)..." % (settings.kestra_version, built.directory))

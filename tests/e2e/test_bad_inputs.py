@@ -1,9 +1,10 @@
 """Every bad input we know of, through the real CLI and Deployer API, against the real local Kestra.
 
 Each case must fail with a non-zero exit (or one exception), no traceback, and
-one line naming what was wrong and what to do. The module writes what it saw
-to docs/bad-inputs.md (paths, ports and ids made generic), so the table there
-is always what the tests last observed.
+one line naming what was wrong and what to do. `scripts/write-bad-inputs.sh` runs
+this module with METAFLOW_KESTRA_BAD_INPUTS_DOC set, and it then writes what it saw
+to docs/bad-inputs.md (paths, ports and ids made generic); a plain test run writes
+nothing, so the work tree stays clean.
 """
 
 import http.server
@@ -20,7 +21,9 @@ from tests.flow_loading import flow_path
 pytestmark = [pytest.mark.e2e, pytest.mark.both_lines]  # scripts/test.sh: on Kestra 1.3 and 2.0
 NAMESPACE = "metaflow.tests"
 DOWN = "http://127.0.0.1:9"  # nothing listens on the discard port
-DOC = Path(__file__).resolve().parents[2] / "docs" / "bad-inputs.md"
+ROOT = Path(__file__).resolve().parents[2]
+# Where to write the table of what the cases saw (scripts/write-bad-inputs.sh); unset: nowhere.
+DOC_ENV = "METAFLOW_KESTRA_BAD_INPUTS_DOC"
 
 
 @dataclass
@@ -161,11 +164,13 @@ def places(tmp_path_factory, kestra_server, stand_ins):
 
 @pytest.fixture(scope="module")
 def seen():
-    """(what, command, exit code, message) of each case, written to docs/bad-inputs.md at the end."""
+    """(what, command, exit code, message) of each case, written to $METAFLOW_KESTRA_BAD_INPUTS_DOC at the end."""
+    import os
+
     rows = {}
     yield rows
-    if len(rows) == len(CLI_CASES) + len(DEPLOYER_CASES):
-        _write_doc(rows)
+    if os.environ.get(DOC_ENV) and len(rows) == len(CLI_CASES) + len(DEPLOYER_CASES):
+        _write_doc(rows, Path(os.environ[DOC_ENV]))
 
 
 def message_line(stderr):
@@ -285,7 +290,7 @@ def test_a_bad_input_to_the_deployer_api_raises_one_line(what, code, action, exp
 
 def _generic(text, places):
     """The text with this run's folders, ports and ids made generic, so the doc is stable."""
-    text = text.replace(str(DOC.parents[1]) + "/", "")
+    text = text.replace(str(ROOT) + "/", "")
     text = text.replace(places["tmp"], "<tmp>").replace(places["server"], "http://127.0.0.1:<port>")
     text = text.replace(places["not_kestra"], "http://127.0.0.1:<other port>")
     text = text.replace(places["old_kestra"], "http://127.0.0.1:<old Kestra's port>")
@@ -293,12 +298,12 @@ def _generic(text, places):
     return text
 
 
-def _write_doc(rows):
+def _write_doc(rows, doc):
     lines = [
         "# Bad inputs and what they answer",
         "",
-        "Written by `tests/e2e/test_bad_inputs.py` on the real local Kestra (each run of it writes this"
-        " page anew): every bad input it tries, the exit code (or the exception the Deployer API raises)"
+        "Written by `bash scripts/write-bad-inputs.sh` (it runs `tests/e2e/test_bad_inputs.py` on the"
+        " real local Kestra and writes this page anew): every bad input it tries, the exit code (or the exception the Deployer API raises)"
         " and the one line the user sees. Folders, ports and ids are made generic.",
         "",
         "| bad input | command or Python call | exit code / exception | message |",
@@ -306,7 +311,7 @@ def _write_doc(rows):
     ]
     for what, (command, code, message) in rows.items():
         lines.append("| %s | %s | %s | %s |" % (what, _cell(command), code, _cell(message)))
-    DOC.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    doc.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def _cell(text):

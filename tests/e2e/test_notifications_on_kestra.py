@@ -2,21 +2,25 @@
 on loopback stands in for all three; the endpoints are moved there as the guide says)."""
 
 import json
-import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.conftest import E2E_NOTIFY_PORT, E2E_SECRET_NAME, E2E_SECRET_VALUE, E2E_SLACK_SECRET_NAME
+from tests.conftest import E2E_SECRET_NAME, E2E_SECRET_VALUE, E2E_SLACK_SECRET_NAME, helper_ports
+from tests.helper_servers import start_with_deadline
 
 pytestmark = [pytest.mark.e2e, pytest.mark.both_lines]  # scripts/test.sh: on Kestra 1.3 and 2.0
 NAMESPACE = "metaflow.tests"
-RECEIVER = "http://127.0.0.1:%d" % E2E_NOTIFY_PORT
+
+
+def receiver():
+    """The receiver's URL: the port the session's Kestra server knows (its Slack secret names it)."""
+    return "http://127.0.0.1:%d" % helper_ports().notify
 
 
 @pytest.fixture
-def received():
+def received(kestra_server):
     """What the receiver got: [(path, headers, JSON body)]."""
     got = []
 
@@ -30,17 +34,23 @@ def received():
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", E2E_NOTIFY_PORT), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    port = helper_ports().notify
+    servers = []
+
+    def serve():
+        servers.append(ThreadingHTTPServer(("127.0.0.1", port), Handler))
+        servers[0].serve_forever()
+
+    start_with_deadline(serve, port, "The notification receiver")
+    server = servers[0]
     yield got
     server.shutdown()
     server.server_close()
 
 
 def notified_run(workspace, name, flow_id):
-    workspace.env.update(METAFLOW_KESTRA_PAGER_DUTY_URL=RECEIVER + "/pd",
-                         METAFLOW_KESTRA_INCIDENT_IO_URL=RECEIVER + "/iio")
+    workspace.env.update(METAFLOW_KESTRA_PAGER_DUTY_URL=receiver() + "/pd",
+                         METAFLOW_KESTRA_INCIDENT_IO_URL=receiver() + "/iio")
     run_id_file = workspace.root / ("%s.run-id" % flow_id)
     done = workspace.flow_command(
         name, "kestra", "--kestra-namespace", NAMESPACE, "--flow-id", flow_id, "run", "--wait",
@@ -74,7 +84,7 @@ def test_a_failed_run_alerts_every_service_once_with_its_run(workspace, received
     assert incident["metadata"] == {"team": "ml", "run_status": "failed", "flow_name": "FailingFlow", "run_id": run_id}
     # The credentials stayed in Kestra's secrets: not in the flow Kestra holds.
     assert E2E_SECRET_VALUE not in json.dumps(kestra_client.flow(NAMESPACE, flow_id))
-    assert "127.0.0.1:%d/slack" % E2E_NOTIFY_PORT not in json.dumps(kestra_client.flow(NAMESPACE, flow_id))
+    assert "127.0.0.1:%d/slack" % helper_ports().notify not in json.dumps(kestra_client.flow(NAMESPACE, flow_id))
 
 
 def test_a_successful_run_sends_changes(workspace, received):

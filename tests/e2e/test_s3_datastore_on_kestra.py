@@ -7,22 +7,13 @@ tests/integration/test_s3_datastore.py).
 
 import pytest
 
-from tests.conftest import E2E_S3_PORT, server_environment
+from tests.conftest import helper_ports, process_environment, server_environment
 from tests.e2e.conftest import kestra_workspace
 from tests.e2e.test_flows_on_kestra import run_on_kestra
+from tests.helper_servers import start_with_deadline
 
 moto_server = pytest.importorskip("moto.server", reason="moto[server] is in the dev extras")
 pytestmark = [pytest.mark.e2e, pytest.mark.both_lines]  # scripts/test.sh: on Kestra 1.3 and 2.0
-
-
-def process_environment(pid):
-    """The environment a process runs with, where /proc tells it (else None)."""
-    try:
-        with open("/proc/%d/environ" % pid, "rb") as handle:
-            entries = handle.read().split(b"\0")
-    except OSError:
-        return None
-    return dict(entry.decode("utf-8", "replace").split("=", 1) for entry in entries if b"=" in entry)
 
 
 @pytest.fixture(scope="module")
@@ -32,11 +23,11 @@ def s3_run(kestra_server, tmp_path_factory):
 
     settings = {name: value for name, value in server_environment().items() if not name.startswith("SECRET_")}
     seen = process_environment(kestra_server.pid)
-    if seen is not None and any(seen.get(name) != value for name, value in settings.items()):
-        pytest.skip("the Kestra server at %s was started outside this test session without the S3 settings "
-                    "of tests/conftest.py:server_environment" % kestra_server.url)
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=E2E_S3_PORT)
-    server.start()
+    assert seen is None or all(seen.get(name) == value for name, value in settings.items()), (
+        "the session's Kestra server lacks the S3 settings of tests/conftest.py:server_environment")
+    port = helper_ports().s3
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    start_with_deadline(server.start, port, "The S3 server (moto)")
     try:
         s3 = boto3.client("s3", endpoint_url=settings["METAFLOW_S3_ENDPOINT_URL"], region_name="us-east-1",
                           aws_access_key_id="test", aws_secret_access_key=settings["AWS_SECRET_ACCESS_KEY"])

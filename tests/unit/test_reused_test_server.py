@@ -1,0 +1,53 @@
+"""The test session reuses a running Kestra server only when it serves this build, with this suite's
+environment (its secrets, S3 settings and helper ports); else it would test an old build."""
+
+import os
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import pytest
+
+from metaflow_kestra.local_server.build import build_key
+from metaflow_kestra.local_server.settings import ServerSettings
+from tests.conftest import HelperPorts, serves_this_build, server_environment
+
+
+@pytest.fixture
+def process():
+    started = []
+
+    def start(argument, environment):
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", argument],
+                                 env=dict(os.environ, **environment))
+        started.append(child)
+        return SimpleNamespace(pid=child.pid)
+
+    yield start
+    for child in started:
+        child.kill()
+        child.wait()
+
+
+def test_a_server_of_this_build_and_environment_is_reused(process, tmp_path):
+    settings = ServerSettings(home=tmp_path)
+    ports = HelperPorts(s3=40001, notify=40002)
+    state = process("@%s/build/%s/java-arguments" % (tmp_path, build_key(settings)), server_environment(ports))
+    assert serves_this_build(state, settings)
+    assert HelperPorts.of_environment(server_environment(ports)) == ports
+
+
+def test_a_server_of_another_build_is_not(process, tmp_path):
+    settings = ServerSettings(home=tmp_path)
+    state = process("@%s/build/1.3.31-0000000000000000/java-arguments" % tmp_path,
+                    server_environment(HelperPorts(s3=40001, notify=40002)))
+    assert not serves_this_build(state, settings)
+
+
+def test_a_server_without_the_suites_secrets_is_not(process, tmp_path):
+    settings = ServerSettings(home=tmp_path)
+    environment = server_environment(HelperPorts(s3=40001, notify=40002))
+    environment["AWS_SECRET_ACCESS_KEY"] = "another"
+    state = process("@%s/build/%s/java-arguments" % (tmp_path, build_key(settings)), environment)
+    assert not serves_this_build(state, settings)
+    assert HelperPorts.of_environment({"PATH": "/bin"}) is None
