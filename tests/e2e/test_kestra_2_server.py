@@ -57,8 +57,13 @@ def test_a_script_task_runs_with_our_python_and_its_outputs_come_from_the_output
 
 
 def test_kill_and_restart_use_the_2_0_action_paths(client_2):
+    """The 2.x server also answers the 1.x paths, as Kestra 2.0 does: only the paths the client sent
+    tell whether it used the `actions/` ones."""
     import yaml
 
+    sent = []
+    client_2.session.hooks["response"].append(lambda response, **_: sent.append(
+        (response.request.method, response.request.path_url.split("/executions/", 1)[-1])))
     flow = {"id": "k2-actions", "namespace": "metaflow.kestra.k2", "tasks": [
         {"id": "fail", "type": "io.kestra.plugin.scripts.shell.Commands", "commands": ["exit 3"]}]}
     client_2.deploy_flow(yaml.safe_dump(flow), flow["namespace"], flow["id"])
@@ -75,6 +80,9 @@ def test_kill_and_restart_use_the_2_0_action_paths(client_2):
     running = client_2.trigger(flow["namespace"], flow["id"])
     client_2.kill(running["id"])
     assert client_2.wait(running["id"], timeout=120)["state"]["current"] == "KILLED"
+    actions = [(method, path.split("/", 1)[1]) for method, path in sent if "/" in path and
+               path.split("/", 1)[1] in ("restart", "kill", "actions/restart", "actions/kill")]
+    assert actions == [("POST", "actions/restart"), ("DELETE", "actions/kill")]
 
 
 def test_flows_are_updated_graphed_and_deleted_through_the_2_0_flow_service(kestra_2_server, client_2):
