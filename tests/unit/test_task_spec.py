@@ -51,10 +51,9 @@ def test_linear_step_reads_its_parent():
 
 
 def test_static_join_reads_every_branch():
+    # split_flow: start -> (left | right -> right2) -> join: each branch's last step.
     spec = specs("split_flow")["join"]
-    paths = input_paths(spec, RUN, (), FakeRun())
-    assert len(paths) == len(spec.groups) >= 2
-    assert all(p.count("/") == 2 for p in paths)
+    assert sorted(input_paths(spec, RUN, (), FakeRun())) == [RUN + "/left/left", RUN + "/right2/right2"]
 
 
 def test_foreach_body_takes_its_split_index_and_reads_the_foreach_step():
@@ -65,12 +64,11 @@ def test_foreach_body_takes_its_split_index_and_reads_the_foreach_step():
 
 
 def test_foreach_join_reads_every_item_up_to_the_cardinality():
-    all_specs = specs("nested_foreach_flow")
-    inner_join = [s for s in all_specs.values() if s.foreach_join and s.depth == 1][0]
-    foreach_step = inner_join.foreach_join
-    last = inner_join.groups[0][0].step
-    items = ["%s/%s/%s-2-%d" % (RUN, last, last, i) for i in range(3)]
-    state = FakeRun(finished=items, splits={"%s/%s/%s-2" % (RUN, foreach_step, foreach_step): 3})
+    # nested_foreach_flow: start -foreach-> row -foreach-> cell -> join_cols -> join_rows -> end.
+    inner_join = specs("nested_foreach_flow")["join_cols"]
+    assert (inner_join.foreach_join, inner_join.depth) == ("row", 1)
+    items = [RUN + "/cell/cell-2-0", RUN + "/cell/cell-2-1", RUN + "/cell/cell-2-2"]
+    state = FakeRun(finished=items, splits={RUN + "/row/row-2": 3})
     assert input_paths(inner_join, RUN, (2,), state) == items
 
 
