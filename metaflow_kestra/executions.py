@@ -12,10 +12,10 @@ from . import ids, states
 from .errors import KestraError
 from .parameters import BOOLEAN, JSON, parameter_kinds
 from .progress import ProgressPrinter, failed_steps
+from .started_by import TAGS_LABEL  # the runtime reads the run's tags there
 
 FLOW_LABEL = "metaflow-flow"
 USER_LABEL = "metaflow-user"
-TAGS_LABEL = "metaflow-tags"
 
 
 def trigger_inputs(flow, values):

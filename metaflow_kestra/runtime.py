@@ -19,7 +19,7 @@ from .deployment import Deployment
 from .errors import KestraError
 from .pebble import decoded
 from .run_state import DatastoreRunState
-from .started_by import Resume, event_parameters, how_started, trigger_options
+from .started_by import Resume, event_parameters, how_started, run_tags, trigger_options
 from .step_runner import StepRunner, TaskFailed
 from .task_logs import CapturedLogs
 from .warm_start import apply_service_headers
@@ -266,9 +266,10 @@ def step_runner_for(deployment, environ, spec, trigger_options):
     """A StepRunner for the flow file inside the unpacked code package the deployment pins, with
     the package's Metaflow (see package_metaflow) unless the deployment says the worker's."""
     deadline = run_deadline(deployment, environ.get(ENV_EXECUTION_START))
+    tags = run_tags(decoded(environ.get(ENV_LABELS)))
     if not deployment.code_path:
         return StepRunner(deployment, environ, environ[ENV_EXECUTION_ID], trigger_options,
-                          added_decorators=spec.added_decorators, deadline=deadline)
+                          added_decorators=spec.added_decorators, deadline=deadline, run_tags=tags)
     package_dir = code_package.unpack(os.path.abspath(deployment.code_path), deployment.code_sha)
     step_env, in_process = {}, True
     if not deployment.worker_metaflow:
@@ -279,7 +280,8 @@ def step_runner_for(deployment, environ, spec, trigger_options):
         environment = functools.partial(environments.bootstrap, deployment, spec.step, package_dir)
     return StepRunner(deployment, environ, environ[ENV_EXECUTION_ID], trigger_options,
                       os.path.join(package_dir, deployment.flow_file), spec.added_decorators,
-                      step_env=step_env, in_process=in_process, deadline=deadline, environment=environment)
+                      step_env=step_env, in_process=in_process, deadline=deadline, environment=environment,
+                      run_tags=tags)
 
 
 def link_local_datastore(deployment, workdir="."):

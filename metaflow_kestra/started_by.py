@@ -17,6 +17,7 @@ from .event_receivers import arrived_events
 
 ORIGIN_LABEL = "metaflow-origin-run-id"
 RERUN_LABEL = "metaflow-rerun-steps"
+TAGS_LABEL = "metaflow-tags"  # the run's own tags, comma-separated (executions.run_labels)
 
 
 class Resume:
@@ -46,6 +47,15 @@ class Resume:
             return None
         twin = ids.pathspec(self.origin_run_id, step, task_id)
         return twin if state.finished([twin]) else None
+
+
+def run_tags(labels_json):
+    """The tags `trigger --tag`/`resume --tag` (or the Deployer's `tags=`) gave this run: the
+    execution's metaflow-tags label, which start_execution sets."""
+    labels = json.loads(labels_json) if labels_json else {}
+    if isinstance(labels, list):  # [{key, value}] form
+        labels = {label["key"]: label["value"] for label in labels}
+    return [tag for tag in (labels.get(TAGS_LABEL) or "").split(",") if tag]
 
 
 def how_started(deployment, text):

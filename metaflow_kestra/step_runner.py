@@ -27,10 +27,13 @@ class StepRunner:
     """Runs Metaflow commands for one deployment, with the interpreter running us."""
 
     def __init__(self, deployment, environ, execution_id=None, trigger_options=(), flow_file=None,
-                 added_decorators=(), step_env=None, in_process=True, deadline=None, environment=None):
+                 added_decorators=(), step_env=None, in_process=True, deadline=None, environment=None,
+                 run_tags=()):
         """`step_env`: what a step process needs to run the code package's Metaflow (PYTHONPATH);
-        `in_process`: whether this interpreter's Metaflow is that one, so a step may run here."""
+        `in_process`: whether this interpreter's Metaflow is that one, so a step may run here;
+        `run_tags`: the tags this run was started with, beside the deployment's."""
         self.deployment = deployment
+        self.run_tags = list(run_tags)
         self.added_decorators = list(added_decorators)  # the step's `--with` decorators
         self.in_process_allowed = in_process
         self.deadline = deadline  # when --workflow-timeout ends the run (epoch seconds), if it does
@@ -110,8 +113,10 @@ class StepRunner:
         return [arg for tag in self.tags() for arg in ("--tag", tag)]
 
     def tags(self):
-        """The deployment's tags, and tags naming the Kestra flow and execution (findable both ways)."""
+        """The deployment's and the run's tags, and tags naming the Kestra flow and execution (findable
+        both ways)."""
         tags = list(self.deployment.tags)
+        tags += [tag for tag in self.run_tags if tag not in tags]
         if self.deployment.kestra_flow_id:
             tags.append("kestra-flow:%s.%s" % (self.deployment.kestra_namespace, self.deployment.kestra_flow_id))
         if self.execution_id:

@@ -96,3 +96,11 @@ def test_a_receiver_that_stored_nothing_readable_gives_no_event():
     for value in (None, "", "not base64!", stored(["a list"]), 7):
         _, events = how_started(deployment(), json.dumps([trigger, [value, stored({"x": 1})]]))
         assert events == [("model.retrain", {"x": 1})]
+
+
+def test_the_tags_a_run_was_started_with_come_from_its_label():
+    from metaflow_kestra.started_by import run_tags
+
+    assert run_tags('{"metaflow-tags": "team:ml,nightly", "metaflow-flow": "F"}') == ["team:ml", "nightly"]
+    assert run_tags('[{"key": "metaflow-tags", "value": "a"}]') == ["a"]
+    assert run_tags("") == [] and run_tags('{"metaflow-flow": "F"}') == []
