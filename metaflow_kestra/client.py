@@ -165,12 +165,20 @@ class KestraClient:
             "GET", "flows/%s/%s" % (namespace, flow_id), not_found=_flow_not_found(namespace, flow_id)
         ).json()
 
-    def search_flows(self, namespace=None, labels=None, size=100):
-        params = [("size", size)]
+    def search_flows(self, namespace=None, labels=None, page_size=100):
+        """Every flow that matches, page after page (a server may hold more than one page)."""
+        filters = []
         if namespace:
-            params.append(("filters[namespace][EQUALS]", namespace))
-        params += [("filters[labels][EQUALS][%s]" % key, value) for key, value in (labels or {}).items()]
-        return self._request("GET", "flows/search", params=params).json().get("results", [])
+            filters.append(("filters[namespace][EQUALS]", namespace))
+        filters += [("filters[labels][EQUALS][%s]" % key, value) for key, value in (labels or {}).items()]
+        flows, page = [], 1
+        while True:
+            params = [("size", page_size), ("page", page), ("sort", "id:asc")] + filters
+            results = self._request("GET", "flows/search", params=params).json().get("results", [])
+            flows.extend(results)
+            if len(results) < page_size:
+                return flows
+            page += 1
 
     # -- executions ------------------------------------------------------
 

@@ -361,7 +361,8 @@ def send_event(client, name, payload):
 
     The webhook's key is random (see compiler.kestra_triggers): it is read from each deployed
     flow, which the API shows only with credentials. A flow that waits for several events takes
-    each at its receiver flow (event_receivers). Returns the (namespace, flow id) reached.
+    each at its receiver flow (event_receivers). Returns the (namespace, flow id) reached; a flow
+    whose receiver is missing is reported (KestraError) once every other flow has the event.
     """
     from .compiler import event_trigger_id
     from .deployment import Deployment
@@ -371,7 +372,7 @@ def send_event(client, name, payload):
     from .started_by import event_payload
 
     body = event_payload(name, payload)
-    reached = []
+    reached, broken = [], []
     for flow in client.search_flows():
         text = (flow.get("variables") or {}).get("metaflow_deployment")
         try:
@@ -385,9 +386,17 @@ def send_event(client, name, payload):
         if all_of(events):
             if flow["id"] != deployment.kestra_flow_id:
                 continue  # a foreach body's child flow: its flow's receiver takes the event
-            receiver = _event_receiver(client, flow, name)
+            try:
+                receiver = _event_receiver(client, flow, name)
+            except KestraError as error:  # the others still get the event; this one is reported
+                broken.append(str(error))
+                continue
         for trigger in receiver.get("triggers") or []:
             if trigger.get("type") == WEBHOOK and trigger.get("id") == event_trigger_id(name):
                 client.webhook(receiver["namespace"], receiver["id"], trigger["key"], body)
                 reached.append((flow["namespace"], flow["id"]))
+    if broken:
+        raise KestraError("%s; but %s" % (
+            "Sent event %s to %s" % (name, ", ".join("%s.%s" % f for f in reached)) if reached
+            else "Sent event %s to no flow" % name, " ".join(broken)))
     return reached

@@ -23,7 +23,7 @@ def workspace(tmp_path, kestra_server):
 
 def deployed_flows(client):
     """(namespace, id) of every flow on the test server."""
-    return {(flow["namespace"], flow["id"]) for flow in client.search_flows(size=10000)}
+    return {(flow["namespace"], flow["id"]) for flow in client.search_flows()}
 
 
 @pytest.fixture(scope="module", autouse=True)

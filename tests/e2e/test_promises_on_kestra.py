@@ -167,3 +167,17 @@ def test_every_call_carries_the_token_and_the_tenant(workspace, kestra_server):
     assert any(path.startswith("/api/v1/team-a/executions/%s/%s" % (NAMESPACE, "linearflow")) for path in paths)
     assert any(path.startswith("/api/v1/team-a/logs/") for path in paths), paths
     assert workspace.artifacts("LinearFlow", run_id)["successful"]
+
+
+def test_send_event_reaches_a_listener_past_the_first_page_of_flows(workspace, kestra_client):
+    """Kestra answers a flow search a page at a time: the 101st flow must hear its event too."""
+    import yaml
+
+    for number in range(101):
+        flow = {"id": "aaa-filler-%03d" % number, "namespace": NAMESPACE,
+                "tasks": [{"id": "noop", "type": "io.kestra.plugin.core.log.Log", "message": "filler"}]}
+        kestra_client.deploy_flow(yaml.safe_dump(flow), NAMESPACE, flow["id"])
+    assert len([f for f in kestra_client.search_flows(NAMESPACE) if f["id"].startswith("aaa-filler-")]) == 101
+    kestra(workspace, "one_event_flow", "create")
+    sent = kestra(workspace, "one_event_flow", "send-event", "data.ready", "--payload", '{"table_name": "t"}')
+    assert "Sent event data.ready to %s.oneeventflow." % NAMESPACE in sent.stdout + sent.stderr
