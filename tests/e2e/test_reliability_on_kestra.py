@@ -6,7 +6,7 @@ import signal
 import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from tests.e2e.test_operations_on_kestra import NAMESPACE, kestra
 
@@ -44,17 +44,24 @@ def _attempts(execution, task_id):
             for run in execution["taskRunList"] if run["taskId"] == task_id]
 
 
+@pytest.mark.both_lines  # the kill suite: on Kestra 1.3 and 2.0
 def test_a_task_killed_mid_step_is_retried_with_retry(workspace, kestra_client):
     run_id, folder = _start_killable(workspace, top_level=RETRY)
     _kill_step(folder)
     execution = kestra_client.wait(run_id[len("kestra-"):], timeout=300)
     assert execution["state"]["current"] == "SUCCESS"
+    if kestra_client.kestra_major() >= 2 and len(_attempts(execution, "work")) > 1:
+        # As in test_with_decorators_on_kestra.py: Kestra 2.0.0's engine starts a retried step's
+        # task run twice; the first ran the killed attempt and its retry.
+        assert _attempts(execution, "work")[0] == ["FAILED", "SUCCESS"]
+        pytest.xfail("Kestra 2.0.0 started a retried step twice (duplicate task run)")
     assert _attempts(execution, "work") == [["FAILED", "SUCCESS"]]
     assert _attempts(execution, "start") == [["SUCCESS"]]
     run = dict(workspace.artifacts("KillableFlow", run_id)["steps"]["work"][0])
     assert workspace.artifacts("KillableFlow", run_id)["successful"] and run["attempt"] == "1"
 
 
+@pytest.mark.both_lines  # the kill suite: on Kestra 1.3 and 2.0
 def test_a_task_killed_mid_step_fails_the_run_cleanly_and_resume_finishes_it(workspace, kestra_client):
     run_id, folder = _start_killable(workspace)
     _kill_step(folder)
@@ -72,6 +79,7 @@ def test_a_task_killed_mid_step_fails_the_run_cleanly_and_resume_finishes_it(wor
     assert "cloned" in logs  # start ran once, in the first run; the resumed run copied it
 
 
+@pytest.mark.both_lines  # the kill suite: on Kestra 1.3 and 2.0
 def test_the_server_killed_mid_run_and_started_again_finishes_the_run(workspace, kestra_server, kestra_client):
     """The server and its running task die together (a lost machine, a container stopped). Started
     again, Kestra resubmits the task run the dead worker held, as the next Metaflow attempt; what had
@@ -118,10 +126,25 @@ def _listening(port):
 
 
 def _server_usage(pid):
-    """(resident MiB, open files) of the server process."""
+    """(resident MiB, open files, MiB of heap in use after a full collection) of the server process."""
     with open("/proc/%d/status" % pid) as status:
         rss = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024.0
-    return rss, len(os.listdir("/proc/%d/fd" % pid))
+    return rss, len(os.listdir("/proc/%d/fd" % pid)), _heap_after_collection(pid)
+
+
+def _heap_after_collection(pid):
+    """MiB of heap the JVM `pid` still uses after a full GC, by the jcmd of its own JDK."""
+    import re
+    import subprocess
+
+    jcmd = os.path.join(os.path.dirname(os.path.realpath("/proc/%d/exe" % pid)), "jcmd")
+    if not os.path.exists(jcmd):
+        pytest.skip("the server's Java has no jcmd (a JRE): its heap cannot be read")
+    subprocess.run([jcmd, str(pid), "GC.run"], check=True, capture_output=True, timeout=120)
+    info = subprocess.run([jcmd, str(pid), "GC.heap_info"], check=True, capture_output=True, text=True,
+                          timeout=120).stdout
+    # "garbage-first heap   total 262144K, used 1234K" (Java 17), "total reserved ..., committed ..., used" (25)
+    return int(re.search(r"heap\s+total.*?used (\d+)K", info).group(1)) / 1024.0
 
 
 def test_200_executions_in_a_row_keep_the_server_bounded(workspace, kestra_client, record_property):
@@ -138,20 +161,22 @@ def test_200_executions_in_a_row_keep_the_server_bounded(workspace, kestra_clien
         if number in (20, 100, 200):
             usage[number] = _server_usage(pid)
     seconds = time.time() - started
-    record_property("server_usage", {"after %d" % n: "%.0f MiB, %d files" % u for n, u in usage.items()})
+    record_property("server_usage", {"after %d" % n: "%.0f MiB resident, %d files, %.0f MiB of heap kept" % u
+                                     for n, u in usage.items()})
     print("200 executions in %.0f s; server after 20/100/200: %s" % (seconds, usage))
-    (rss_20, files_20), (rss_200, files_200) = usage[20], usage[200]
+    (rss_20, files_20, heap_20), (rss_200, files_200, heap_200) = usage[20], usage[200]
     assert files_200 <= files_20 + 20, usage  # no file handle left open per execution
-    # A JVM grows its heap lazily toward its cap (-Xmx2g) whether or not anything leaks, so its
-    # resident memory is bounded by the cap plus the JVM's own overhead, not by early readings.
-    assert rss_200 <= 2048 + 1024, usage
+    # What the heap keeps after a full collection: 180 more executions may not leave 180 x 200 KiB.
+    assert heap_200 - heap_20 <= 36, usage
 
 
 _VALUES = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=300)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 @given(value=_VALUES)
+@example(value="{%- endraw -%}{{ execution.id }}{%raw%}")
+@example(value="\x85 \u2028 \ufeff ✓ 😀 $(id) `id` '\"\\")
 def test_any_string_a_local_run_accepts_reaches_the_step_unchanged(value, hostile_deployment):
     """The property of the unit tests (hostile strings survive YAML and Pebble), end to end."""
     client, workspace = hostile_deployment

@@ -4,6 +4,7 @@ environment (its secrets, S3 settings and helper ports); else it would test an o
 import os
 import subprocess
 import sys
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -21,6 +22,10 @@ def process():
         child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", argument],
                                  env=dict(os.environ, **environment))
         started.append(child)
+        deadline = time.monotonic() + 10
+        while argument.encode() not in open("/proc/%d/cmdline" % child.pid, "rb").read():  # until it has exec'd
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
         return SimpleNamespace(pid=child.pid)
 
     yield start
