@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.run import start_server  # noqa: E402
+from benchmarks.server import start_server  # noqa: E402
 
 BOOTSTRAP = re.compile(r"environment uv bootstrapped for step \S+ in ([0-9.]+) s")
 
@@ -92,7 +92,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--steps", type=int, default=5)
     args = parser.parse_args()
-    server, state, client = start_server()
+    server, state, client, _ = start_server()
     rows = {}
     try:
         with tempfile.TemporaryDirectory(prefix="bench-env-") as tmp:

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.engine_figures import execution_seconds  # noqa: E402
-from benchmarks.run import start_server  # noqa: E402
+from benchmarks.server import start_server  # noqa: E402
 
 NAMESPACE = "bench.fanout"
 SHELL = "io.kestra.plugin.scripts.shell.Commands"
@@ -114,7 +114,7 @@ def main():
     parser.add_argument("--batch-children", type=int, default=1, help="batch executions at once (batches)")
     parser.add_argument("--shapes", nargs="*", choices=sorted(SHAPES), default=sorted(SHAPES))
     args = parser.parse_args()
-    _, _, client = start_server()
+    _, _, client, _ = start_server()
     client.deploy_flow(yaml.safe_dump(child(), sort_keys=False), NAMESPACE, "child")
     client.deploy_flow(yaml.safe_dump(batch_child(args.concurrency, args.batch_children), sort_keys=False),
                        NAMESPACE, "batchchild")

@@ -1,8 +1,9 @@
 """The three ways the benchmark runs a flow: Metaflow locally (the floor), this project on
 Kestra, and the alternative package (PyPI metaflow-kestra 0.3.4) on the same Kestra.
 
-Each `run` returns a Result: wall time from compile to the end, and, on Kestra,
-the execution (for the engine's own figures) or what went wrong.
+Each `run` returns a Result: wall time from compile to the end, the Metaflow run id (to
+compare its artifacts with the local run's), and, on Kestra, the execution (for the
+engine's own figures) or what went wrong.
 """
 
 import hashlib
@@ -26,6 +27,7 @@ class Result:
     yaml_bytes: Optional[int] = None
     execution: Optional[dict] = None
     error: Optional[str] = None  # the run did not do what a local run does: why
+    run_id: Optional[str] = None  # the Metaflow run, when there is one
 
 
 def _timed(command, env, cwd):
@@ -62,9 +64,12 @@ class LocalRun:
     def run(self, flow_name, path):
         # Metaflow's local runtime refuses a foreach of more than 100 items unless told otherwise;
         # Kestra runs (ours and Argo's alike) have no such cap.
-        wall, done = _timed([sys.executable, path, "run", "--max-num-splits", MAX_SPLITS],
-                            self.workspace.env, self.workspace.root)
-        return Result(wall=wall, error=None if done.returncode == 0 else _last_line(done))
+        run_id_file = self.workspace.root / (path.stem + ".local-run-id")
+        run_id_file.unlink(missing_ok=True)
+        wall, done = _timed([sys.executable, path, "run", "--max-num-splits", MAX_SPLITS,
+                             "--run-id-file", run_id_file], self.workspace.env, self.workspace.root)
+        run_id = run_id_file.read_text().strip() if run_id_file.exists() else None
+        return Result(wall=wall, error=None if done.returncode == 0 else _last_line(done), run_id=run_id)
 
 
 class Ours:
@@ -88,6 +93,7 @@ class Ours:
     def run(self, flow_name, path, max_workers=16):
         compile_time, size = self.compile(path)
         run_id_file = self.workspace.root / (path.stem + ".run-id")
+        run_id_file.unlink(missing_ok=True)  # a file left by another system's run is not this run's
         wall, done = _timed([sys.executable, path, "kestra", "--kestra-namespace", NAMESPACE, "run", "--wait",
                              "--max-workers", max_workers, "--run-id-file", run_id_file,
                              "--foreach", self.foreach, "--wait-timeout", 7200],
@@ -99,7 +105,8 @@ class Ours:
             error = _last_line(done)
         elif not _run_successful(self.workspace, flow_name, run_id):
             error = "Kestra SUCCESS, but the Metaflow run is not successful"
-        return Result(wall=wall, compile=compile_time, yaml_bytes=size, execution=execution, error=error)
+        return Result(wall=wall, compile=compile_time, yaml_bytes=size, execution=execution, error=error,
+                      run_id=run_id)
 
 
 def with_child_task_runs(client, execution):
@@ -165,4 +172,4 @@ class Alternative:
         elif not _run_successful(self.workspace, flow_name, run_id):
             error = "Kestra SUCCESS, but the Metaflow run is not successful"
         return Result(wall=wall, compile=compile_time, yaml_bytes=len(text.encode()), execution=execution,
-                      error=error)
+                      error=error, run_id=run_id)

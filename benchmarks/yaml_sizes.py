@@ -2,7 +2,7 @@
 
     python benchmarks/yaml_sizes.py [--at REV] linear_flow split_flow ...   (prints JSON)
 
-`benchmarks/run.py` calls it twice to compare a commit with the working tree.
+`benchmarks/run.py` calls `compare` for a commit against the working tree.
 At a commit, it runs that commit's compiler from a temporary git worktree, in an
 interpreter without this tree's editable install (else Metaflow finds two
 `metaflow_extensions.kestra` packages and refuses to start).
@@ -55,6 +55,14 @@ def sizes_at(revision, names):
         if done.returncode:
             raise RuntimeError("Compiling at %s failed:\n%s" % (revision, done.stderr[-2000:]))
         return {name: tuple(value) for name, value in json.loads(done.stdout).items()}
+
+
+def compare(before, names=SHAPES):
+    """{before_commit, shapes: [{shape, steps, before_bytes, now_bytes}]}: commit `before` against this tree."""
+    now, then = sizes(names), sizes_at(before, names)
+    return {"before_commit": before,
+            "shapes": [{"shape": name, "steps": now[name][1], "before_bytes": then[name][0], "now_bytes": now[name][0]}
+                       for name in names]}
 
 
 def main():

@@ -1,0 +1,37 @@
+"""The systems and workloads the benchmark compares, named once so that measuring and
+rendering agree on them (and the page keeps their order)."""
+
+from dataclasses import dataclass, field
+
+from benchmarks import flows
+
+LOCAL, OURS, OURS_SUB, ALT = "local", "ours", "ours, --foreach subflows", "alternative"
+SYSTEMS = (LOCAL, OURS, OURS_SUB, ALT)
+FOREACH_FAMILIES = ("foreach", "nested")  # where `--foreach subflows` differs from the default
+
+
+@dataclass
+class Workload:
+    name: str
+    flow: tuple
+    tasks: int
+    large: bool = False
+    family: str = ""  # a system wrong on one workload of a family is not run on its larger ones
+    skip: dict = field(default_factory=dict)  # {system: why it is not run on this workload}
+
+
+INLINE_AT_SCALE = ("an in-flow ForEach costs Kestra 1.3 time quadratic in its items (benchmarks/fanout.py: "
+                   "1,000 trivial items took 434 s, against 43 s as ForEachItem); this is what "
+                   "--foreach subflows is for")
+
+WORKLOADS = [
+    Workload("10-step linear", flows.linear_flow(10), flows.linear_tasks(10), family="linear"),
+    Workload("100-way foreach", flows.foreach_flow(100), flows.foreach_tasks(100), family="foreach"),
+    Workload("3-level nested foreach (4x4x4)", flows.nested_foreach_flow((4, 4, 4)),
+             flows.nested_foreach_tasks((4, 4, 4)), family="nested"),
+    Workload("200-step linear", flows.linear_flow(200), flows.linear_tasks(200), large=True, family="linear"),
+    Workload("1,000-way foreach", flows.foreach_flow(1000), flows.foreach_tasks(1000), large=True,
+             family="foreach", skip={OURS: INLINE_AT_SCALE}),
+    Workload("10,000-parent join", flows.foreach_flow(10000), flows.foreach_tasks(10000), large=True,
+             family="foreach", skip={OURS: INLINE_AT_SCALE}),
+]
