@@ -20,7 +20,19 @@ def start_server(kestra_version=None):
     server = LocalServer(ServerSettings.from_environment(port=BENCH_PORT, management_port=BENCH_PORT + 1,
                                                          kestra_version=kestra_version))
     state, reused = server.start()
-    return server, state, KestraClient(Connection(state.url, state.username, state.password), timeout=120), reused
+    client = KestraClient(Connection(state.url, state.username, state.password), timeout=120)
+    clear_benchmark_flows(client)
+    return server, state, client, reused
+
+
+def clear_benchmark_flows(client):
+    """Delete the flows earlier benchmark runs left in the benchmarks' namespaces: each system
+    deploys anew, and ours refuses to replace a flow it did not deploy."""
+    from benchmarks.systems import ALT_NAMESPACE, NAMESPACE
+
+    for namespace in (NAMESPACE, ALT_NAMESPACE):
+        for flow in client.search_flows(namespace=namespace):
+            client.delete_flow(flow["namespace"], flow["id"])
 
 
 def workspace(directory, client):

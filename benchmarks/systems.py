@@ -18,6 +18,9 @@ import yaml
 from benchmarks.alternative import alternative_python
 
 NAMESPACE = "bench"
+# The alternative deploys under flow ids ours uses: its own namespace, so that the systems can run
+# interleaved (ours refuses to replace a flow it did not deploy).
+ALT_NAMESPACE = "bench.alternative"
 
 
 @dataclass
@@ -152,7 +155,7 @@ class Alternative:
         if error:
             return Result(wall=time.perf_counter() - started, compile=compile_time, error="compile: " + error)
         flow = yaml.safe_load(text)
-        flow["namespace"] = NAMESPACE
+        flow["namespace"] = ALT_NAMESPACE
         for defaults in flow.get("pluginDefaults") or []:
             defaults["values"].setdefault("env", {}).update({
                 "PATH": "%s:/usr/bin:/bin" % (self.python.rsplit("/", 1)[0]),
@@ -161,8 +164,8 @@ class Alternative:
                 # have been started where USER is unset (CI, a service).
                 "METAFLOW_USER": self.workspace.env.get("METAFLOW_USER") or "bench",
             })
-        self.client.deploy_flow(yaml.safe_dump(flow, sort_keys=False), NAMESPACE, flow["id"])
-        execution_id = self.client.trigger(NAMESPACE, flow["id"], inputs={"seed": "1"})["id"]
+        self.client.deploy_flow(yaml.safe_dump(flow, sort_keys=False), ALT_NAMESPACE, flow["id"])
+        execution_id = self.client.trigger(ALT_NAMESPACE, flow["id"], inputs={"seed": "1"})["id"]
         execution = self.client.wait(execution_id, timeout=timeout)
         wall = time.perf_counter() - started
         run_id = "kestra-" + hashlib.md5(execution_id.encode()).hexdigest()[:16]  # its own derivation
