@@ -14,6 +14,15 @@ from metaflow_kestra.local_server.settings import ServerSettings
 from tests.conftest import HelperPorts, serves_this_build, server_environment
 
 
+@pytest.fixture(autouse=True)
+def no_session_server(monkeypatch):
+    """As before a session's first server: in the whole suite the e2e tests ran one already, and a
+    server is then reused only with that session's helper ports."""
+    import tests.conftest
+
+    monkeypatch.setattr(tests.conftest, "_session_ports", [])
+
+
 @pytest.fixture
 def process():
     started = []
@@ -46,6 +55,16 @@ def test_a_server_of_another_build_is_not(process, tmp_path):
     settings = ServerSettings(home=tmp_path)
     state = process("@%s/build/1.3.31-0000000000000000/java-arguments" % tmp_path,
                     server_environment(HelperPorts(s3=40001, notify=40002)))
+    assert not serves_this_build(state, settings)
+
+
+def test_a_server_of_other_helper_ports_than_the_sessions_is_not(process, tmp_path, monkeypatch):
+    import tests.conftest
+
+    settings = ServerSettings(home=tmp_path)
+    state = process("@%s/build/%s/java-arguments" % (tmp_path, build_key(settings)),
+                    server_environment(HelperPorts(s3=40001, notify=40002)))
+    monkeypatch.setattr(tests.conftest, "_session_ports", [HelperPorts(s3=40003, notify=40004)])
     assert not serves_this_build(state, settings)
 
 
