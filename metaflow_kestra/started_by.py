@@ -34,9 +34,7 @@ class Resume:
 
     @classmethod
     def from_labels(cls, labels_json):
-        labels = json.loads(labels_json) if labels_json else {}
-        if isinstance(labels, list):  # [{key, value}] form
-            labels = {label["key"]: label["value"] for label in labels}
+        labels = execution_labels(labels_json)
         origin = labels.get(ORIGIN_LABEL) or None
         rerun = [step for step in (labels.get(RERUN_LABEL) or "").split(",") if step]
         return cls(origin, rerun)
@@ -52,10 +50,15 @@ class Resume:
 def run_tags(labels_json):
     """The tags `trigger --tag`/`resume --tag` (or the Deployer's `tags=`) gave this run: the
     execution's metaflow-tags label, which start_execution sets."""
+    return [tag for tag in (execution_labels(labels_json).get(TAGS_LABEL) or "").split(",") if tag]
+
+
+def execution_labels(labels_json):
+    """{key: value} of an execution's labels, given as Kestra's JSON (a map or [{key, value}])."""
     labels = json.loads(labels_json) if labels_json else {}
-    if isinstance(labels, list):  # [{key, value}] form
+    if isinstance(labels, list):
         labels = {label["key"]: label["value"] for label in labels}
-    return [tag for tag in (labels.get(TAGS_LABEL) or "").split(",") if tag]
+    return labels
 
 
 def how_started(deployment, text):
