@@ -8,7 +8,8 @@ runs it on Kestra with `--environment=uv` and, as the baseline, the same flow wi
 environment (the import of pyfiglet left out). Prints the median wall time of each, the median
 task duration Kestra recorded, the median uv bootstrap per task (from the task logs), and the
 ratios. The answer it gives: whether a warm interpreter per environment would pay (the saving a
-warm start brings is the interpreter start, ~0.35 s, against what the bootstrap costs per task).
+warm start brings is the import of Metaflow, `python benchmarks/import_time.py`, against what the
+bootstrap costs per task).
 """
 
 import argparse
