@@ -16,28 +16,12 @@ from collections import Counter
 # from their items and the `seed` Parameter (and Metaflow's own `name`, the flow's name).
 RUN_DEPENDENT = frozenset()
 
-_DUMP = r"""
-import hashlib, json, runpy, sys
-import __main__
-from metaflow import Run, namespace
-# Artifacts of classes defined in the flow file unpickle as __main__.<name>.
-vars(__main__).update(runpy.run_path(sys.argv[2], run_name="flow_module"))
-namespace(None)
-run = Run(sys.argv[1])
-out = {"successful": run.successful, "steps": {}}
-for step in run:
-    tasks = []
-    for task in step:
-        tasks.append(sorted([a.id, hashlib.sha256(repr(a.data).encode()).hexdigest()[:16]]
-                            for a in task.artifacts if not a.id.startswith("_")))
-    out["steps"][step.id] = sorted(tasks)
-print(json.dumps(out))
-"""
-
-
 def run_artifacts(workspace, flow_name, run_id, flow_file):
     """{successful, steps: {step: sorted [[artifact, repr digest], ...] per task}} of a run."""
-    done = subprocess.run([sys.executable, "-c", _DUMP, "%s/%s" % (flow_name, run_id), str(flow_file)],
+    from tests.flow_runs import DUMP_ARTIFACTS
+
+    done = subprocess.run([sys.executable, "-c", DUMP_ARTIFACTS, "%s/%s" % (flow_name, run_id), str(flow_file),
+                           "digest"],
                           env=workspace.env, cwd=workspace.root, capture_output=True, text=True)
     if done.returncode:
         lines = [line for line in done.stderr.splitlines() if line.strip()] or ["exit %d" % done.returncode]

@@ -13,19 +13,31 @@ from pathlib import Path
 from metaflow_kestra.local_server.server import worker_environment
 from tests.flow_loading import flow_path
 
-_DUMP = r"""
-import json, runpy, sys
+# A run's artifacts as JSON, {successful, steps: {step: [sorted [name, value] per task]}}, read by
+# Metaflow's client in its own process (argv: FLOW/RUN_ID, the flow file, "repr" or "digest").
+# Values are reprs, or the first 16 hex digits of their SHA-256: benchmarks/correctness.py
+# compares a 10,000-task run, whose reprs in full would be half a gigabyte.
+DUMP_ARTIFACTS = r"""
+import hashlib, json, runpy, sys
 import __main__
 from metaflow import Run, namespace
 # Artifacts of classes defined in the flow file unpickle as __main__.<name>.
 vars(__main__).update(runpy.run_path(sys.argv[2], run_name="flow_module"))
 namespace(None)
+digest = sys.argv[3] == "digest"
+
+
+def value(data):
+    text = repr(data)
+    return hashlib.sha256(text.encode()).hexdigest()[:16] if digest else text
+
+
 run = Run(sys.argv[1])
 out = {"successful": run.successful, "steps": {}}
 for step in run:
     tasks = []
     for task in step:
-        tasks.append(sorted((a.id, repr(a.data)) for a in task.artifacts if not a.id.startswith("_")))
+        tasks.append(sorted([a.id, value(a.data)] for a in task.artifacts if not a.id.startswith("_")))
     out["steps"][step.id] = sorted(tasks)
 print(json.dumps(out))
 """
@@ -91,7 +103,7 @@ class FlowWorkspace:
         (or of a flow file's absolute path)."""
         name = name or _sample_name(flow_name)
         script = name if os.path.isabs(str(name)) else flow_path(name)
-        return json.loads(self.client(_DUMP, "%s/%s" % (flow_name, run_id), script))
+        return json.loads(self.client(DUMP_ARTIFACTS, "%s/%s" % (flow_name, run_id), script, "repr"))
 
 
 def _sample_name(flow_name):
