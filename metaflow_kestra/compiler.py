@@ -40,7 +40,7 @@ import secrets
 from dataclasses import dataclass, replace
 
 from . import kestra_flow as k
-from .pebble import encoded, inert_json
+from .pebble import encoded, inert_json, literal
 from .decorators import CARDS_DIR, SECRET_ENV_PREFIX, FlowTriggers, exit_hooks, iso_duration, step_settings
 from .errors import KestraError
 from .event_receivers import ARRIVED_PRECONDITION, ARRIVED_TRIGGER, all_of, receiver_flow_id
@@ -544,7 +544,7 @@ class _Builder:
             id=step,
             description=_cleaned(self.graph[step].doc),
             env=env,
-            commands=["%s %s" % (self.options.python, TASK_COMMAND)],
+            commands=self.task_command(),
             retry=_retry(settings),
             timeout=iso_duration(min(timeouts)) if timeouts else None,
             output_files=output_files + (["%s/*.html" % CARDS_DIR] if settings.cards else []),
@@ -615,9 +615,14 @@ class _Builder:
             allow_failure=True,
             env=dict({ENV_DEPLOYMENT: "{{ vars.%s }}" % DEPLOYMENT_VARIABLE,
                       ENV_EXECUTION_ID: "{{ execution.id }}"}, **env),
-            commands=["%s %s" % (self.options.python, TASK_COMMAND)],
+            commands=self.task_command(),
             **dict(fields, **self.runner(start, self.settings[start])),
         )
+
+    def task_command(self):
+        """The step's one command: the worker's Python (--worker-python) and our task module. Kestra
+        renders `commands` once, so the Python's path goes through `literal`, as written."""
+        return [literal("%s %s" % (self.options.python, TASK_COMMAND))]
 
     def runner(self, step, settings):
         """The task runner: Process, or Docker with the image and @resources/@kubernetes limits."""
@@ -629,6 +634,11 @@ class _Builder:
                 "Flow %s, step %s: the docker task runner needs an image: pass --image, or give the step "
                 "@kubernetes(image=...)." % (self.flow_name, step)
             )
+        if not _IMAGE_REFERENCE.fullmatch(image):
+            raise UnsupportedFlow(
+                "Flow %s, step %s: the container image %r (from @kubernetes(image=...) or --image) is not an "
+                "image reference such as registry.example.com/team/image:tag or image@sha256:<digest>."
+                % (self.flow_name, step, image))
         runner = {"type": k.DOCKER_RUNNER}
         if settings.resources.get("cpu"):
             runner["cpu"] = {"cpus": float(settings.resources["cpu"])}
@@ -640,6 +650,17 @@ class _Builder:
         if settings.resources.get("shared_memory"):
             runner["shmSize"] = "%sMB" % int(float(settings.resources["shared_memory"]))
         return {"task_runner": runner, "container_image": image}
+
+
+# A container image reference, after the grammar of Docker's distribution/reference: an optional
+# registry (host[:port]/), lower-case path components, an optional tag and digest. Kestra renders
+# containerImage, so nothing else (no template, no space, no option) may reach it.
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_IMAGE_REFERENCE = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]+)?/)?"
+    r"{component}(?:/{component})*"
+    r"(?::\w[\w.-]{{0,127}})?"
+    r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{{32,}})?".format(component=_PATH_COMPONENT))
 
 
 def _retry(settings):

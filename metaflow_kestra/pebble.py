@@ -11,7 +11,11 @@ import json
 import re
 
 _DELIMITER = re.compile(r"\{[{%#]")
-_END_RAW = re.compile(r"\{%-?\s*endraw\s*-?%\}")
+# What may end a raw block. Kestra's own pattern (VariableRenderer.RAW_PATTERN, 1.3.31 and 2.0.0)
+# allows any number of dashes on either side and Java's ASCII whitespace; Python's `\s` is wider,
+# and `endverbatim`, which Pebble's lexer also takes as the end of a raw block, is split too:
+# ending a piece early costs nothing, ending it late lets the rest be evaluated.
+_END_RAW = re.compile(r"\{%-*\s*end(?:raw|verbatim)\s*-*%\}")
 
 
 def has_template_syntax(text):

@@ -7,8 +7,20 @@ PIECES = ["{{", "}}", "{%", "%}", "{#", "#}", "{% endraw %}", "{%raw%}", "'", '"
           "\\", "\n", ": ", "- ", "#", "&a", "*a", "!!python/object", "$(rm -rf /)", "`id`",
           "\t", " ", "ü", "✓", "😀", "\x85", "\u2028", "\ufeff"]
 
+# Raw-block ends that Kestra's raw pattern accepts (any number of dashes, any ASCII whitespace)
+# and Pebble's lexer too (`endverbatim`): each must not close literal's raw block early, or what
+# follows is evaluated (issue 26, finding 5).
+RAW_BREAKOUTS = [
+    "{%-- endraw %}{{ 7 * 6 }}{%-- raw %}",
+    "{% endraw --%}{{ 7 * 6 }}",
+    "{%---endraw---%}{{ 7 * 6 }}",
+    "{%--\tendraw\x0b--%}{{ 7 * 6 }}",
+    "{% endverbatim %}{{ 7 * 6 }}",
+    "{%-- endraw %}{{ secret('X') }}{%-- raw %}",
+]
+
 # Whole values a user might write, Pebble syntax of every kind among them.
-PEBBLE_CASES = [
+PEBBLE_CASES = RAW_BREAKOUTS + [
     "plain text",
     "{{ execution.id }}",
     "{% if true %}x{% endif %}",

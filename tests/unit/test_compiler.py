@@ -189,6 +189,44 @@ def test_docker_needs_an_image_and_a_remote_datastore():
                      CompileOptions(task_runner="docker", image="x"))
 
 
+@pytest.mark.parametrize("image", ["img:{{ secret('X') }}", "img{%- endraw %}", "registry/img:1 --rm", "",
+                                   "img:1\n", "-v/:/host img"])
+def test_a_container_image_that_is_no_image_reference_is_refused(image):
+    """Kestra renders containerImage: a template in it would be evaluated (issue 26, finding 5)."""
+    from metaflow_kestra.compiler import _Builder
+    from metaflow_kestra.decorators import FlowTriggers, StepSettings
+
+    builder = _Builder({}, {}, {}, Deployment(flow_name="F", flow_file="f.py", datastore="s3"),
+                       CompileOptions(task_runner="docker", image="img:1"), FlowTriggers())
+    if not image:
+        assert builder.runner("train", StepSettings(resources={"image": image}))["container_image"] == "img:1"
+        return
+    with pytest.raises(KestraError, match=r"Flow F, step train: the container image .* is not an image reference"):
+        builder.runner("train", StepSettings(resources={"image": image}))
+
+
+@pytest.mark.parametrize("image", ["python:3.11", "ghcr.io/acme/flows:1", "localhost:5000/a/b_c.d-e:v1.2",
+                                   "img@sha256:" + "a" * 64, "registry.example.com:443/team/img:1@sha256:" + "0" * 64])
+def test_image_references_pass_unchanged(image):
+    from metaflow_kestra.compiler import _Builder
+    from metaflow_kestra.decorators import FlowTriggers, StepSettings
+
+    builder = _Builder({}, {}, {}, Deployment(flow_name="F", flow_file="f.py", datastore="s3"),
+                       CompileOptions(task_runner="docker", image=image), FlowTriggers())
+    assert builder.runner("train", StepSettings())["container_image"] == image
+
+
+def test_the_worker_python_reaches_the_command_as_written():
+    """`commands` is rendered once: a template in --worker-python must stay text."""
+    from tests.unit.test_pebble import evaluated_outside_raw_blocks
+
+    python = "/opt/{{ x }}/bin/python"
+    kestra = compiled("linear_flow", python=python)
+    [command] = effective(kestra, by_id(kestra)["start"])["commands"]
+    assert evaluated_outside_raw_blocks(command) is None
+    assert "{{ x }}" in command
+
+
 def test_inputs_reach_the_start_task_as_a_file_not_the_environment():
     """Linux caps one environment variable at 128 KiB; inputs can be larger."""
     start = by_id(compiled("params_flow"))["start"]
