@@ -31,3 +31,24 @@ def test_status_of_a_run_on_a_server_that_is_down_says_so():
     run = KestraTriggeredRun(deployer, json.dumps({"pathspec": "LinearFlow/kestra-abc", "name": "ns/linearflow"}))
     with pytest.raises(KestraError, match="Cannot reach Kestra at http://127.0.0.1:9"):
         run.wait_for_completion(check_interval=0.1, timeout=5)
+
+
+def test_deployer_credentials_never_reach_the_command_line(tmp_path, monkeypatch):
+    """Every user of the machine can read a process's arguments (`ps`); only its owner can read
+    its environment (issue 26, finding 4)."""
+    import pytest
+    from metaflow import Deployer
+
+    from metaflow_extensions.kestra.plugins.kestra_deployer_objects import KestraDeployerError
+
+    workspace = FlowWorkspace(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    password, token = "pw-5e1d0c3a-not-in-ps", "tok-9b7f2e11-not-in-ps"
+    deployer = Deployer(str(flow_path("linear_flow")), env=workspace.env).kestra(
+        kestra_host="http://127.0.0.1:9", kestra_user="someone", kestra_password=password, kestra_token=token)
+    with pytest.raises(KestraDeployerError, match="Cannot reach Kestra at http://127.0.0.1:9"):
+        deployer.create()
+    [command] = [deployer.spm.get(pid) for pid in deployer.spm.commands]
+    assert command.command and not any(password in part or token in part for part in command.command)
+    assert command.env["METAFLOW_KESTRA_PASSWORD"] == password and command.env["METAFLOW_KESTRA_TOKEN"] == token
+    assert "someone" in command.command  # what is not a secret stays an option

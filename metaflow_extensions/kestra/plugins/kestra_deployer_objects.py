@@ -34,6 +34,21 @@ def _client(deployer):
     return _connect({key: kwargs.get(key) for key in CONNECTION_KWARGS})
 
 
+# Credentials reach the command through its environment, which only its owner can read: any
+# user of the machine can read its command line (`ps`).
+_SECRET_OPTIONS = {"kestra_password": "METAFLOW_KESTRA_PASSWORD", "kestra_token": "METAFLOW_KESTRA_TOKEN"}
+
+
+def _split_secrets(deployer_kwargs, env):
+    """(the deployer's keywords without credentials, `env` with them added) for one command."""
+    options, env = dict(deployer_kwargs or {}), dict(env or {})
+    for key, variable in _SECRET_OPTIONS.items():
+        value = options.pop(key, None)
+        if value is not None:
+            env[variable] = str(value)
+    return options, env
+
+
 def run_command(deployer, name, attributes=False, **kwargs):
     """Run `python flow.py kestra <name> ...` as Metaflow's own deployers do.
 
@@ -44,12 +59,13 @@ def run_command(deployer, name, attributes=False, **kwargs):
     with temporary_fifo() as (fifo_path, fifo_fd):
         if attributes:
             kwargs["deployer_attribute_file"] = fifo_path
+        options, env = _split_secrets(deployer.deployer_kwargs, deployer.env_vars)
         with with_dir(deployer.cwd or os.getcwd()):  # Config files resolve against the flow's cwd
             command = getattr(get_lower_level_group(
-                deployer.api, deployer.top_level_kwargs, deployer.TYPE, deployer.deployer_kwargs,
+                deployer.api, deployer.top_level_kwargs, deployer.TYPE, options,
             ), name)(**kwargs)
         pid = deployer.spm.run_command(
-            [sys.executable, *command], env=deployer.env_vars, cwd=deployer.cwd, show_output=deployer.show_output,
+            [sys.executable, *command], env=env, cwd=deployer.cwd, show_output=deployer.show_output,
         )
         command_obj = deployer.spm.get(pid)
         content = None
