@@ -20,6 +20,7 @@ import tempfile
 from dataclasses import dataclass
 
 from .errors import KestraError
+from .private_dirs import describe, is_private
 
 NAMESPACE_DIR = "metaflow-code"
 CACHE_ENV = "METAFLOW_KESTRA_CODE_CACHE"
@@ -34,6 +35,7 @@ class CodePackage:
     sha: str
     flow_file: str  # the flow file's path inside the package
     metadata: str = ""  # Metaflow's package metadata: how to unpack it and what to put on PYTHONPATH
+    files_sha: str = ""  # files_digest(blob): what a cached copy is checked against on the worker
 
     @property
     def size(self):
@@ -53,12 +55,12 @@ def build(flow, environment, echo, suffixes=None):
     package = MetaflowPackage(flow, environment, echo, **kwargs)
     blob = bytes(package.blob)
     return CodePackage(blob, hashlib.sha256(blob).hexdigest(), os.path.basename(sys.argv[0]),
-                       package.package_metadata)
+                       package.package_metadata, files_digest(blob))
 
 
 def cache_root():
-    """This user's package cache: METAFLOW_KESTRA_CODE_CACHE, else under ~/.cache (the
-    temporary directory, named by uid, when there is no home)."""
+    """This user's package cache: METAFLOW_KESTRA_CODE_CACHE, else under ~/.cache, else in the
+    user's runtime directory (XDG_RUNTIME_DIR), else in the temporary directory, named by uid."""
     configured = os.environ.get(CACHE_ENV)
     if configured:
         return configured
@@ -66,31 +68,56 @@ def cache_root():
     if home != "~" and os.path.isdir(home) and os.access(home, os.W_OK):
         return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(home, ".cache"),
                             "metaflow-kestra", "code")
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.isabs(runtime) and is_private(runtime, create=False):
+        return os.path.join(runtime, "metaflow-kestra-code")
     return os.path.join(tempfile.gettempdir(), "metaflow-kestra-code-%d" % os.getuid())
 
 
 def private_directory(path):
-    """Create `path` readable by this user only, or check that it is: another user could
-    otherwise swap the code a task runs."""
-    os.makedirs(path, mode=0o700, exist_ok=True)
-    info = os.stat(path)
-    if info.st_uid != os.getuid() or info.st_mode & 0o077:
+    """Create `path` readable by this user only, or check that it is (private_dirs): another user
+    could otherwise swap the code a task runs."""
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        os.makedirs(parent, mode=0o700, exist_ok=True)
+    if not is_private(path):
         raise KestraError(
-            "The code package cache %s is not private to this user (owner uid %d, mode %o): set %s to a "
-            "directory only you can write, or fix its owner and mode (chmod 700)."
-            % (path, info.st_uid, info.st_mode & 0o777, CACHE_ENV)
+            "The code package cache %s is not private to this user: %s. Set %s to a directory only "
+            "you can write, or fix it (chmod 700, owned by you, not a link)."
+            % (path, describe(path), CACHE_ENV)
         )
     return path
 
 
-def unpack(archive, sha, root=None):
+def _cache_directory(root):
+    """The cache to use. A default one in the shared temporary directory that another user
+    planted would stop every task of ours: then this task unpacks in its own working directory,
+    which Kestra removes after it, and says so."""
+    import sys
+
+    if root or os.environ.get(CACHE_ENV) or not cache_root().startswith(tempfile.gettempdir() + os.sep):
+        return private_directory(root or cache_root())
+    default = cache_root()
+    if is_private(default):
+        return default
+    fallback = os.path.abspath(".metaflow-kestra-code")
+    print("metaflow-kestra: the code package cache %s is not private to this user (%s), so this task "
+          "unpacks its package in its working directory; set %s to a private directory."
+          % (default, describe(default), CACHE_ENV), file=sys.stderr)
+    return private_directory(fallback)
+
+
+def unpack(archive, sha, root=None, files_sha=""):
     """The directory holding package `sha`, unpacked from `archive` on first use on this machine.
 
-    A copy unpacked earlier is reused only once its files are checked against the
-    manifest written when it was unpacked (names, sizes and times); the cache is then kept
-    under its size limit by removing the packages used least recently.
+    A copy unpacked earlier is reused only when it holds exactly the package's files: every
+    file's SHA-256 is checked against the manifest written when it was unpacked, and nothing
+    else may be there (no planted `json.py`, no `__pycache__`). The manifest lives in this
+    user's cache, so it counts only when its digest is `files_sha`, which the deployment pins
+    (without one, from a deployment older than the pin, it is read again from the archive).
+    The cache is then kept under its size limit by removing the packages used least recently.
     """
-    root = private_directory(root or cache_root())
+    root = _cache_directory(root)
     target = os.path.join(root, sha)
     if not os.path.exists(archive):
         if os.path.isdir(target):
@@ -103,12 +130,20 @@ def unpack(archive, sha, root=None):
             "`python flow.py kestra create`." % (sha[:12], os.getcwd(), archive)
         )
     with open(archive, "rb") as handle:
-        if hashlib.sha256(handle.read()).hexdigest() != sha:
-            raise KestraError("The code package %s does not match its checksum: redeploy the flow." % archive)
-    if os.path.isdir(target) and not _matches(_manifest_path(root, sha), target):
-        _remove(root, target)  # changed since it was unpacked: unpack again
+        blob = handle.read()
+    if hashlib.sha256(blob).hexdigest() != sha:
+        raise KestraError("The code package %s does not match its checksum: redeploy the flow." % archive)
+    pinned = files_sha or files_digest(blob)
+    if os.path.isdir(target):
+        changed = _difference(_manifest_path(root, sha), pinned, target)
+        if changed:  # changed since it was unpacked: unpack again
+            import sys
+
+            print("metaflow-kestra: the cached copy of code package %s was changed (%s): unpacking it again."
+                  % (sha[:12], changed), file=sys.stderr)
+            _remove(root, target)
     if not os.path.isdir(target):
-        _unpack_new(archive, sha, root, target)
+        _unpack_new(archive, sha, root, target, pinned)
         evict(root, keep=sha)
     _touch(os.path.join(target, USED_MARKER))
     return target
@@ -124,12 +159,20 @@ def _remove(root, target):
     shutil.rmtree(doomed, ignore_errors=True)
 
 
-def _unpack_new(archive, sha, root, target):
+def _unpack_new(archive, sha, root, target, files_sha):
     staging = tempfile.mkdtemp(prefix=".%s-" % sha[:12], dir=root)
     try:
         with tarfile.open(archive, "r:gz") as tar:
-            tar.extractall(staging, filter="data") if hasattr(tarfile, "data_filter") else tar.extractall(staging)
-            manifest = {m.name: [m.size, int(m.mtime)] for m in tar.getmembers() if m.isfile()}
+            members = tar.getmembers()
+            _check_members(members, archive)
+            if hasattr(tarfile, "data_filter"):
+                tar.extractall(staging, members, filter="data")
+            else:  # checked above, as the data filter would
+                tar.extractall(staging, members)
+            manifest = _manifest_of(tar, members)
+        if _digest(manifest) != files_sha:
+            raise KestraError("The code package %s does not match the digest its deployment pins for its "
+                              "files: redeploy the flow with `python flow.py kestra create`." % archive)
         # Replaced atomically, and before the copy appears: a task checking the copy at the same
         # time must never read a half-written manifest and take the copy for a changed one.
         written = os.path.join(staging, ".manifest.json")
@@ -145,29 +188,128 @@ def _unpack_new(archive, sha, root, target):
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def files_digest(blob):
+    """The SHA-256 of the manifest of the package `blob` (a .tgz): its files' SHA-256s, its
+    directories and links. The deploy side pins it; the worker checks a cached copy with it."""
+    import io
+
+    with tarfile.open(fileobj=io.BytesIO(blob), mode="r:gz") as tar:
+        members = tar.getmembers()
+        _check_members(members, "the code package")
+        return _digest(_manifest_of(tar, members))
+
+
+def _digest(manifest):
+    return hashlib.sha256(json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _manifest_of(tar, members):
+    """{path: "sha256:<hex>" | "dir" | "link:<target>"} for the members (and their parent directories)."""
+    manifest = {}
+    for member in members:
+        name = _clean(member.name)
+        if not name:
+            continue
+        parts = name.split("/")
+        for depth in range(1, len(parts)):
+            manifest["/".join(parts[:depth])] = "dir"
+        if member.isdir():
+            manifest[name] = "dir"
+        elif member.issym():
+            manifest[name] = "link:" + member.linkname
+        else:
+            manifest[name] = "sha256:" + hashlib.sha256(tar.extractfile(member).read()).hexdigest()
+    return manifest
+
+
+def _clean(name):
+    return "/".join(part for part in name.split("/") if part not in ("", "."))
+
+
+def _check_members(members, archive):
+    """Refuse what tarfile's data filter refuses (Pythons before 3.9.17/3.10.12/3.11.4 have none):
+    a path out of the target, a link out of it or hard link, a device or FIFO, a setuid bit."""
+    for member in members:
+        name = member.name
+        parts = name.split("/")
+        reason = None
+        if name.startswith("/") or ".." in parts:
+            reason = "its path leaves the package's directory"
+        elif member.islnk():
+            reason = "it is a hard link"
+        elif member.issym():
+            target = os.path.normpath(os.path.join(os.path.dirname(_clean(name)), member.linkname))
+            if os.path.isabs(member.linkname) or target == ".." or target.startswith("../"):
+                reason = "it links out of the package's directory"
+        elif not (member.isfile() or member.isdir()):
+            reason = "it is neither a file, a directory nor a link"
+        elif member.mode & 0o7000:
+            reason = "it has a setuid, setgid or sticky bit"
+        if reason:
+            raise KestraError("Unpacking %s refused: member %r: %s. A Metaflow code package never holds "
+                              "that: redeploy the flow from its own directory." % (archive, name, reason))
+
+
 def _manifest_path(root, sha):
-    """The package's files with their sizes and times, as its archive lists them."""
+    """The package's files with their SHA-256s, as its archive lists them."""
     return os.path.join(root, ".%s.manifest.json" % sha)
 
 
-def _matches(manifest_path, target):
-    """Whether every file the manifest lists is in `target` with its size and modification time.
+# What tasks may leave at the top of a copy: our own markers (USED_MARKER, package_metaflow's
+# comparison). Their names start with a dot, so Python never imports them.
+_OWN_MARKER_PREFIX = ".metaflow-kestra-"
 
-    Checked with stat calls only (a few ms), not by reading the archive again (tens of ms).
+
+def _difference(manifest_path, files_sha, target):
+    """None when `target` holds exactly the manifest's files, directories and links (besides our
+    markers), each file with its SHA-256, and the manifest is the one `files_sha` pins; else
+    what differs first.
+
+    Reads every file: for a package with Metaflow in it (about 500 files, 6 MB) some 10 ms.
     """
     try:
         with open(manifest_path) as handle:
             manifest = json.load(handle)
     except (OSError, ValueError):
-        return False
-    for name, (size, mtime) in manifest.items():
+        return "its manifest cannot be read"
+    if not isinstance(manifest, dict) or _digest(manifest) != files_sha:
+        return "its manifest is not the one the deployment pins"
+    seen = 0
+    pending = [""]
+    while pending:
+        directory = pending.pop()
         try:
-            info = os.stat(os.path.join(target, name))
+            entries = list(os.scandir(os.path.join(target, directory) if directory else target))
         except OSError:
-            return False
-        if info.st_size != size or int(info.st_mtime) != mtime:
-            return False
-    return True
+            return "%s cannot be listed" % (directory or "it")
+        for entry in entries:
+            name = directory + "/" + entry.name if directory else entry.name
+            if not directory and entry.name.startswith(_OWN_MARKER_PREFIX) and entry.is_file(follow_symlinks=False):
+                continue
+            expected = manifest.get(name)
+            if expected is None:
+                return "%s is not in the package" % name
+            seen += 1
+            if entry.is_symlink():
+                same = expected == "link:" + os.readlink(entry.path)
+            elif entry.is_dir(follow_symlinks=False):
+                same = expected == "dir"
+                pending.append(name)
+            elif entry.is_file(follow_symlinks=False):
+                same = expected.startswith("sha256:") and expected[7:] == _file_sha256(entry.path)
+            else:
+                same = False
+            if not same:
+                return "%s differs" % name
+    return None if seen == len(manifest) else "files of the package are missing"
+
+
+def _file_sha256(path):
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except OSError:
+        return None
 
 
 def evict(root, keep, limit_mb=None):

@@ -27,6 +27,7 @@ class Deployment:
     flow_file: str  # inside the code package (or an absolute path when there is none)
     code_path: str = ""  # the package's Kestra namespace file
     code_sha: str = ""
+    code_files_sha: str = ""  # code_package.files_digest: what the worker checks a cached copy with
     code_metadata: str = ""  # Metaflow's package metadata (package_metaflow.step_environment)
     worker_metaflow: bool = False  # run steps with the worker's Metaflow, not the package's
     # The Kestra secret holding the metadata service's headers (METAFLOW_SERVICE_HEADERS), if any.

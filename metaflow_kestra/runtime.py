@@ -270,7 +270,8 @@ def step_runner_for(deployment, environ, spec, trigger_options):
     if not deployment.code_path:
         return StepRunner(deployment, environ, environ[ENV_EXECUTION_ID], trigger_options,
                           added_decorators=spec.added_decorators, deadline=deadline, run_tags=tags)
-    package_dir = code_package.unpack(os.path.abspath(deployment.code_path), deployment.code_sha)
+    package_dir = code_package.unpack(os.path.abspath(deployment.code_path), deployment.code_sha,
+                                      files_sha=deployment.code_files_sha)
     step_env, in_process = {}, True
     if not deployment.worker_metaflow:
         step_env = package_metaflow.step_environment(package_dir, deployment.code_metadata, environ)

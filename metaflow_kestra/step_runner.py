@@ -50,6 +50,11 @@ class StepRunner:
         self.environ = dict(environ)
         self.environ.update(deployment.environment_variables)
         self.environ.update(step_env or {})
+        self.from_package = flow_file is not None
+        if self.from_package:
+            # The code cache keeps exactly the package's files (code_package.unpack): no bytecode
+            # may be written beside them, by this process or by the step's.
+            self.environ["PYTHONDONTWRITEBYTECODE"] = "1"
 
     def init(self, run_id, input_values):
         env = dict(self.environ)
@@ -129,6 +134,8 @@ class StepRunner:
         saved_argv, saved_path = sys.argv, list(sys.path)
         sys.argv = [flow_file] + self._top_level() + args
         sys.path.insert(0, os.path.dirname(os.path.abspath(flow_file)))
+        if self.from_package:
+            sys.dont_write_bytecode = True  # as PYTHONDONTWRITEBYTECODE above, for this process
         # Metaflow registers some pickled classes (ForeachFrame) on __main__ when
         # first imported; the flow's own __main__ must carry them too.
         main = sys.modules["__main__"]
