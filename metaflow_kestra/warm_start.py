@@ -1,6 +1,6 @@
 """Start a task in a warm interpreter, when one is waiting: saves importing Metaflow per task.
 
-A Metaflow step process spends about 0.35 s importing Metaflow before it does
+A Metaflow step process spends about 0.2 s importing Metaflow before it does
 anything, and a local `run` pays that per task too. On a worker that runs many
 tasks, the first tasks run cold as usual, and the second of them starts a warm
 server (`warm_server`): an interpreter that has imported Metaflow and this
@@ -10,9 +10,13 @@ stderr, environment and working directory, and wait for the exit status.
 
 The server is keyed by everything Metaflow reads when first imported (its
 METAFLOW_* configuration, the interpreter, PYTHON* variables, the installed
-packages), so a task never runs under another deployment's configuration. It
-exits after METAFLOW_KESTRA_WARM_IDLE seconds without a task (120 by default).
-METAFLOW_KESTRA_WARM_START=0 turns all of it off.
+packages) and by the task's deployment, so a task never runs under another
+deployment's configuration, and one flow's tasks never share an interpreter with
+another flow's. It is started with only the variables of its key, in `/`: what
+the task that started it had besides (secrets, @environment values, cloud
+credentials) is not in its environment block, which every process forked from it
+shows in /proc/self/environ. It exits after METAFLOW_KESTRA_WARM_IDLE seconds
+without a task (120 by default). METAFLOW_KESTRA_WARM_START=0 turns all of it off.
 
 This module is imported before anything else in every task: it imports only
 the standard library's lightest modules.
@@ -28,6 +32,8 @@ import struct
 import sys
 import time
 
+from .private_dirs import is_private
+
 ENABLE_ENV = "METAFLOW_KESTRA_WARM_START"
 IDLE_ENV = "METAFLOW_KESTRA_WARM_IDLE"
 DIRECTORY_ENV = "METAFLOW_KESTRA_WARM_DIR"
@@ -41,7 +47,9 @@ _PER_TASK_PREFIXES = ("METAFLOW_KESTRA_",)
 # Per-flow variables Metaflow reads only when it tags a run (metaflow.util, metaflow_environment),
 # so one warm interpreter serves every deployed flow.
 _READ_WHEN_USED = ("METAFLOW_PRODUCTION_TOKEN",)
-_KEYED_NAMES = ("HOME", "PATH", "VIRTUAL_ENV", "LANG", "TZ", "USER", "LOGNAME", "USERNAME")
+_KEYED_NAMES = ("HOME", "PATH", "VIRTUAL_ENV", "LANG", "TZ", "USER", "LOGNAME", "USERNAME",
+                "LD_LIBRARY_PATH", "LD_PRELOAD")
+DEPLOYMENT_ENV = "METAFLOW_KESTRA_DEPLOYMENT"
 _KEYED_PREFIXES = ("METAFLOW_", "PYTHON", "LC_")
 _PACKAGES = ("metaflow", "metaflow_kestra", "metaflow_extensions")
 
@@ -58,27 +66,42 @@ def idle_seconds(environ):
 
 
 def directory(environ):
-    """Where the sockets live: short (a socket path is limited to ~100 bytes) and private."""
-    return environ.get(DIRECTORY_ENV) or "/tmp/metaflow-kestra-warm-%d" % os.getuid()
+    """Where the sockets live: short (a socket path is limited to ~100 bytes) and private. The
+    user's runtime directory (XDG_RUNTIME_DIR, private to them by the system) when there is one."""
+    if environ.get(DIRECTORY_ENV):
+        return environ[DIRECTORY_ENV]
+    runtime = environ.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.isabs(runtime) and private(runtime, create=False):
+        return os.path.join(runtime, "metaflow-kestra-warm")
+    return "/tmp/metaflow-kestra-warm-%d" % os.getuid()
 
 
-def private(path):
-    """Create `path` for this user only, or check it is: its sockets run code as this user."""
-    os.makedirs(path, mode=0o700, exist_ok=True)
-    info = os.stat(path)
-    return info.st_uid == os.getuid() and not info.st_mode & 0o077
+def private(path, create=True):
+    """Whether `path` may hold our sockets (private_dirs): they run code as this user."""
+    return is_private(path, create)
+
+
+def _keyed(name):
+    return ((name in _KEYED_NAMES or name.startswith(_KEYED_PREFIXES))
+            and not name.startswith(_PER_TASK_PREFIXES) and name not in _READ_WHEN_USED)
 
 
 def fingerprint(environ):
-    """What a warm interpreter must share with a task to run it as a cold start would."""
-    keyed = sorted(
-        (name, value) for name, value in environ.items()
-        if (name in _KEYED_NAMES or name.startswith(_KEYED_PREFIXES))
-        and not name.startswith(_PER_TASK_PREFIXES) and name not in _READ_WHEN_USED
-    )
+    """What a warm interpreter must share with a task to run it as a cold start would, and the
+    task's deployment: a warm interpreter serves one deployment's tasks only."""
+    keyed = sorted((name, value) for name, value in environ.items() if _keyed(name))
+    deployment = hashlib.sha256(environ.get(DEPLOYMENT_ENV, "").encode()).hexdigest()
     # sys.path[0] is the working directory, which is new for every task.
-    facts = [sys.executable, sys.version, sys.path[1:], keyed, _installed()]
+    facts = [sys.executable, sys.version, sys.path[1:], keyed, _installed(), deployment]
     return hashlib.sha256(json.dumps(facts).encode()).hexdigest()[:20]
+
+
+def server_environment(env):
+    """The warm server's whole environment: the variables of its key (and how long to idle)."""
+    server = {name: value for name, value in env.items() if _keyed(name)}
+    if env.get(IDLE_ENV):
+        server[IDLE_ENV] = env[IDLE_ENV]
+    return server
 
 
 def _installed():
@@ -141,10 +164,16 @@ def run(environ=None):
 
 
 def _connect(path):
+    """A connection to the warm server at `path`, if one listens there and runs as this user."""
     connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         connection.connect(path)
+        credentials = connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
     except OSError:
+        connection.close()
+        return None
+    _, uid, _ = struct.unpack("3i", credentials)
+    if uid != os.getuid():  # not our server: it would get our descriptors and environment
         connection.close()
         return None
     return connection
@@ -211,7 +240,12 @@ def _maybe_start_server(folder, key, env):
 
     with open(os.devnull, "r+b") as null:
         subprocess.Popen(
-            [sys.executable, "-m", "metaflow_kestra.warm_server", folder, key],
-            env=env, stdin=null, stdout=null, stderr=null, close_fds=True,
-            start_new_session=True, cwd=folder,
+            [sys.executable, "-c", _SERVER_MAIN, folder, key],
+            env=server_environment(env), stdin=null, stdout=null, stderr=null, close_fds=True,
+            start_new_session=True, cwd="/",
         )
+
+
+# `python -m` would put the working directory first on sys.path; `-c` puts "" there: dropped, so
+# no directory's files shadow a module the server imports.
+_SERVER_MAIN = "import sys; del sys.path[0]; from metaflow_kestra.warm_server import main; sys.exit(main(sys.argv[1:]))"

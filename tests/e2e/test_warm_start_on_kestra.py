@@ -7,7 +7,7 @@ import time
 import pytest
 
 from tests.e2e.test_flows_on_kestra import run_on_kestra
-from tests.e2e.test_operations_on_kestra import kestra
+from tests.e2e.test_operations_on_kestra import NAMESPACE, kestra
 from tests.e2e.test_reliability_on_kestra import _start_killable
 
 pytestmark = [pytest.mark.e2e, pytest.mark.both_lines]  # scripts/test.sh: on Kestra 1.3 and 2.0
@@ -25,6 +25,9 @@ def test_later_tasks_start_warm_and_see_their_own_task(workspace):
     # The first two tasks run cold (the second starts the warm server); later ones fork from it.
     assert [_values(workspace, first, "started_warm")[step] for step in STEPS[:2]] == ["False", "False"]
     assert set(_values(workspace, second, "started_warm").values()) == {"True"}
+    # Issue 26, finding 2: the warm server was started with the environment of the task that
+    # started it, which every later task (of any flow) then read in /proc/self/environ.
+    assert set(_values(workspace, second, "started_with_task_variables").values()) == {"[]"}
     for run_id in (first, second):
         assert workspace.artifacts("WarmFlow", run_id)["successful"]
         for step, seen in _values(workspace, run_id, "seen_step").items():
@@ -35,7 +38,12 @@ def test_later_tasks_start_warm_and_see_their_own_task(workspace):
 
 
 def test_terminating_a_warm_task_kills_its_process(workspace):
-    run_on_kestra(workspace, "warm_flow")  # warms this workspace's server up
+    # A warm interpreter serves one deployment: one whole run of this flow starts its server.
+    warm_up = workspace.root / "warm-up"
+    warm_up.mkdir()
+    (warm_up / "killed").write_text("")  # its `work` step finishes at once
+    workspace.flow_command("killable_flow", "kestra", "--kestra-namespace", NAMESPACE, "run", "--wait",
+                           "--folder", str(warm_up))
     run_id, folder = _start_killable(workspace)
     pid = int((folder / "pid").read_text())
     assert "metaflow_kestra.warm_server" in _command_line(_parent(pid))  # the step runs warm

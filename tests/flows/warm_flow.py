@@ -11,6 +11,12 @@ class WarmFlow(FlowSpec):
         self.pid = os.getpid()
         self.seen_step = os.environ.get("METAFLOW_KESTRA_STEP", "")
         self.working_directory = os.getcwd()
+        # The variables this process started with (its environment block, which every process
+        # can read of any other of its user's): a warm task must not find another task's there.
+        with open("/proc/self/environ", "rb") as handle:
+            names = [entry.split(b"=", 1)[0].decode() for entry in handle.read().split(b"\0") if entry]
+        self.started_with_task_variables = sorted(
+            name for name in names if name.startswith("METAFLOW_KESTRA_") and name != "METAFLOW_KESTRA_WARM_IDLE")
 
     @step
     def start(self):

@@ -133,3 +133,84 @@ def test_a_stale_socket_means_a_cold_start(folder):
     while _hand_over(env)[0] != "warm":
         assert time.time() < deadline and socket_path.exists()
         time.sleep(0.2)
+
+
+# Issue 26, findings 2 and 3: a warm interpreter carried one flow's secrets into another flow's
+# steps, and its directory could be a link another user planted.
+
+def test_a_server_serves_one_deployment():
+    one = dict(BASE, METAFLOW_KESTRA_DEPLOYMENT='{"flow_name": "A"}')
+    assert warm_start.fingerprint(one) == warm_start.fingerprint(dict(one))
+    assert warm_start.fingerprint(dict(BASE, METAFLOW_KESTRA_DEPLOYMENT='{"flow_name": "B"}')) != \
+        warm_start.fingerprint(one)
+
+
+def test_the_server_starts_in_root_with_only_the_variables_of_its_key(tmp_path, monkeypatch):
+    import subprocess as subprocess_module
+
+    started = []
+    monkeypatch.setattr(subprocess_module, "Popen", lambda *args, **kwargs: started.append((args, kwargs)))
+    env = dict(BASE, METAFLOW_KESTRA_DEPLOYMENT='{"flow_name": "A"}', METAFLOW_KESTRA_SECRET_TOKEN="s3cret",
+               API_KEY="from-environment-decorator", AWS_SECRET_ACCESS_KEY="cloud", METAFLOW_KESTRA_WARM_IDLE="5",
+               PYTHONPATH="/lib")
+    folder = str(tmp_path / "w")
+    assert warm_start.private(folder)
+    for _ in range(2):  # the second cold task in a while starts it
+        warm_start._maybe_start_server(folder, "k", env)
+    [(args, kwargs)] = started
+    assert kwargs["env"] == {"HOME": "/home/u", "PATH": "/usr/bin", "METAFLOW_DATASTORE_SYSROOT_LOCAL": "/data",
+                             "PYTHONPATH": "/lib", "METAFLOW_KESTRA_WARM_IDLE": "5"}
+    assert kwargs["cwd"] == "/"
+    command = args[0]
+    assert "-m" not in command and command[1] == "-c" and "del sys.path[0]" in command[2]
+
+
+def test_a_link_to_a_private_directory_is_refused(tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir(mode=0o700)
+    link = tmp_path / "planted"
+    link.symlink_to(mine)
+    assert warm_start.private(str(mine)) and not warm_start.private(str(link))
+    assert warm_start.run(dict(BASE, METAFLOW_KESTRA_WARM_DIR=str(link))) is None
+    assert os.listdir(mine) == []
+
+
+def test_the_runtime_directory_is_preferred_when_private(tmp_path):
+    runtime = tmp_path / "run-user"
+    runtime.mkdir(mode=0o700)
+    assert warm_start.directory({"XDG_RUNTIME_DIR": str(runtime)}) == str(runtime / "metaflow-kestra-warm")
+    runtime.chmod(0o755)
+    assert warm_start.directory({"XDG_RUNTIME_DIR": str(runtime)}) == "/tmp/metaflow-kestra-warm-%d" % os.getuid()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to listen as another user")
+def test_a_socket_another_user_listens_on_is_not_used():
+    """Our descriptors and environment go only to a server running as us (SO_PEERCRED)."""
+    import shutil
+    import socket
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="warm-peer-")  # in /tmp: pytest's tmp_path is closed to others
+    os.chmod(folder, 0o777)
+    path = os.path.join(folder, "k.sock")
+    child = os.fork()
+    if child == 0:  # the other user: nobody
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            listener.bind(path)
+            listener.listen(1)
+            time.sleep(5)
+        finally:
+            os._exit(0)
+    try:
+        deadline = time.time() + 5
+        while not os.path.exists(path):
+            assert time.time() < deadline
+            time.sleep(0.05)
+        assert warm_start._connect(path) is None
+    finally:
+        os.kill(child, 9)
+        os.waitpid(child, 0)
+        shutil.rmtree(folder, ignore_errors=True)
