@@ -40,6 +40,32 @@ def test_wrong_credentials_get_401(kestra_server):
         assert refused.value.code == 401
 
 
+def test_only_the_webhook_route_itself_is_open(kestra_server, kestra_client):
+    """Issue 26, finding 7: the open-URL check was a path prefix, so the route that starts flow
+    <id> of namespace `webhook` (POST .../executions/webhook/<id>) needed no credentials."""
+    import urllib.error
+
+    flow_yaml = "id: opened\nnamespace: webhook\ntasks:\n  - id: log\n    type: io.kestra.plugin.core.log.Log\n    message: ran\n"
+    kestra_client.deploy_flow(flow_yaml, "webhook", "opened")
+    try:
+        base = kestra_server.url + "/api/v1/main/executions/webhook/"
+        for path in ("opened", "webhook/opened", "webhook/opened/key/extra", "webhook//key"):
+            request = urllib.request.Request(base + path, data=b"{}", method="POST",
+                                             headers={"Content-Type": "application/json"})
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=10)
+            assert refused.value.code == 401, path
+        assert kestra_client.search_executions("webhook", "opened") == []
+        # The webhook route itself stays open: a wrong key is a 404, not a 401.
+        request = urllib.request.Request(base + "webhook/opened/not-its-key", data=b"{}", method="POST",
+                                         headers={"Content-Type": "application/json"})
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(request, timeout=10)
+        assert missing.value.code == 404
+    finally:
+        kestra_client.delete_flow("webhook", "opened")
+
+
 def test_configs_tell_the_version(kestra_server):
     import json
 

@@ -12,6 +12,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -104,11 +105,25 @@ public final class ApiServer {
     }
 
     /**
-     * What is served without credentials: the config endpoint (as in Kestra),
-     * and the prefixes of kestra.server.basic-auth.open-urls (webhooks, on the local server).
+     * What is served without credentials: the config endpoint (as in Kestra), and under each
+     * prefix of kestra.server.basic-auth.open-urls (webhooks, on the local server) exactly the
+     * webhook route's three segments, namespace, flow id and key. A bare prefix would open more:
+     * {@code POST /api/v1/main/executions/webhook/<flow>} is the route that starts flow
+     * {@code <flow>} of namespace {@code webhook}.
      */
-    private static boolean isOpen(String path, List<String> openUrls) {
-        return path.equals("/api/v1/configs") || openUrls.stream().anyMatch(path::startsWith);
+    static boolean isOpen(String path, List<String> openUrls) {
+        if (path.equals("/api/v1/configs")) {
+            return true;
+        }
+        for (String prefix : openUrls) {
+            if (path.startsWith(prefix)) {
+                String[] rest = path.substring(prefix.length()).split("/", -1);
+                if (rest.length == 3 && Arrays.stream(rest).noneMatch(String::isEmpty)) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private static void send(HttpExchange exchange, Response response) throws IOException {
