@@ -55,13 +55,14 @@ def newest_systems(results):
 
 
 def newest_comparisons(results):
-    """{(line, workload name): (result, server, workload)}: the newest result that ran the workload
-    with two systems or more (else the newest that has it at all): its ratios and plot bars."""
+    """{(line, workload name): (result, server, workload)}: of the results that ran the workload with
+    the most systems, the newest: its ratios and plot bars. A later run of fewer systems (a
+    before/after of our own) does not hide the comparison with the others."""
     chosen = {}
     for result, server, workload in _workloads(results, "systems"):
         key = (stored.line(server["kestra_version"]), workload["name"])
         ran = sum(1 for system in workload["systems"].values() if runs(system))
-        if ran >= 2 or key not in chosen or chosen[key][3] < 2:
+        if key not in chosen or ran >= chosen[key][3]:
             chosen[key] = (result, server, workload, ran)
     return {key: value[:3] for key, value in chosen.items()}
 
@@ -302,8 +303,8 @@ Columns: each timed figure is min / median / max over the repeated runs.
 
 ## Ratios
 
-Each row from the newest result that ran the workload with two systems or more; every figure
-of a row from that one result.
+Each row from the result that ran the workload with the most systems (the newest of those);
+every figure of a row from that one result.
 
 {ratios}
 

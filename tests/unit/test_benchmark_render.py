@@ -73,11 +73,20 @@ def test_ratios_come_from_one_result_only():
     table = ratios_table([OLD, NEW])
     (row,) = _rows(table, "10-step linear")
     cells = [cell.strip() for cell in row.strip("|").split("|")]
-    # The newest result with two systems or more: local and ours of the new run.
-    assert cells[1] == "1.50" and cells[-1] == "2026-12-05, bbbbbbb"
-    # The new run has no alternative: no ratio against the old run's alternative (6 / 13).
-    assert cells[3] == "-" and cells[4] == "-"
-    assert "0.46" not in table
+    # The result that ran the most systems (OLD: local, ours and the alternative), whole: a later
+    # run of local and ours alone (a before/after of our own) does not hide the comparison.
+    assert cells[1] == "1.67" and cells[3] == "0.38" and cells[-1] == "2026-12-01, aaaaaaa"
+    # Never a ratio across results: NEW's ours against OLD's alternative (6 / 13).
+    assert "0.46" not in table and "1.50" not in table
+
+
+def test_of_results_with_as_many_systems_the_newest_gives_the_ratios():
+    newer = _result("2026-12-06T10:00:00Z", "ccccccc", [
+        _workload("10-step linear", 10, {LOCAL: _system(4.0), OURS: _system(4.4), ALT: _system(12.0)}),
+    ])
+    (row,) = _rows(ratios_table([OLD, NEW, newer]), "10-step linear")
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[1] == "1.10" and cells[-1] == "2026-12-06, ccccccc"
 
 
 def test_ratios_against_the_alternative_within_one_result():
