@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from .errors import KestraError
 from .private_dirs import describe, is_private
+from .safe_tar import extract_all, refusal
 
 NAMESPACE_DIR = "metaflow-code"
 CACHE_ENV = "METAFLOW_KESTRA_CODE_CACHE"
@@ -165,10 +166,7 @@ def _unpack_new(archive, sha, root, target, files_sha):
         with tarfile.open(archive, "r:gz") as tar:
             members = tar.getmembers()
             _check_members(members, archive)
-            if hasattr(tarfile, "data_filter"):
-                tar.extractall(staging, members, filter="data")
-            else:  # checked above, as the data filter would
-                tar.extractall(staging, members)
+            extract_all(tar, members, staging)
             manifest = _manifest_of(tar, members)
         if _digest(manifest) != files_sha:
             raise KestraError("The code package %s does not match the digest its deployment pins for its "
@@ -227,27 +225,12 @@ def _clean(name):
 
 
 def _check_members(members, archive):
-    """Refuse what tarfile's data filter refuses (Pythons before 3.9.17/3.10.12/3.11.4 have none):
-    a path out of the target, a link out of it or hard link, a device or FIFO, a setuid bit."""
+    """Refuse what tarfile's data filter refuses, on every Python (safe_tar)."""
     for member in members:
-        name = member.name
-        parts = name.split("/")
-        reason = None
-        if name.startswith("/") or ".." in parts:
-            reason = "its path leaves the package's directory"
-        elif member.islnk():
-            reason = "it is a hard link"
-        elif member.issym():
-            target = os.path.normpath(os.path.join(os.path.dirname(_clean(name)), member.linkname))
-            if os.path.isabs(member.linkname) or target == ".." or target.startswith("../"):
-                reason = "it links out of the package's directory"
-        elif not (member.isfile() or member.isdir()):
-            reason = "it is neither a file, a directory nor a link"
-        elif member.mode & 0o7000:
-            reason = "it has a setuid, setgid or sticky bit"
+        reason = refusal(member)
         if reason:
             raise KestraError("Unpacking %s refused: member %r: %s. A Metaflow code package never holds "
-                              "that: redeploy the flow from its own directory." % (archive, name, reason))
+                              "that: redeploy the flow from its own directory." % (archive, member.name, reason))
 
 
 def _manifest_path(root, sha):

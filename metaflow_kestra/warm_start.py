@@ -71,14 +71,9 @@ def directory(environ):
     if environ.get(DIRECTORY_ENV):
         return environ[DIRECTORY_ENV]
     runtime = environ.get("XDG_RUNTIME_DIR")
-    if runtime and os.path.isabs(runtime) and private(runtime, create=False):
+    if runtime and os.path.isabs(runtime) and is_private(runtime, create=False):
         return os.path.join(runtime, "metaflow-kestra-warm")
     return "/tmp/metaflow-kestra-warm-%d" % os.getuid()
-
-
-def private(path, create=True):
-    """Whether `path` may hold our sockets (private_dirs): they run code as this user."""
-    return is_private(path, create)
 
 
 def _keyed(name):
@@ -150,7 +145,7 @@ def run(environ=None):
     env = task_environment(environ)
     folder = directory(environ)
     try:
-        if not private(folder):
+        if not is_private(folder):  # our sockets run code as this user
             return None
         key = fingerprint(env)
         connection = _connect(os.path.join(folder, key + ".sock"))

@@ -10,6 +10,7 @@ import pytest
 
 from metaflow_kestra import warm_start
 from metaflow_kestra.deployment import DEPLOYMENT_FORMAT, Deployment
+from metaflow_kestra.private_dirs import is_private
 
 BASE = {"HOME": "/home/u", "PATH": "/usr/bin", "METAFLOW_DATASTORE_SYSROOT_LOCAL": "/data"}
 
@@ -154,7 +155,7 @@ def test_the_server_starts_in_root_with_only_the_variables_of_its_key(tmp_path, 
                API_KEY="from-environment-decorator", AWS_SECRET_ACCESS_KEY="cloud", METAFLOW_KESTRA_WARM_IDLE="5",
                PYTHONPATH="/lib")
     folder = str(tmp_path / "w")
-    assert warm_start.private(folder)
+    assert is_private(folder)
     for _ in range(2):  # the second cold task in a while starts it
         warm_start._maybe_start_server(folder, "k", env)
     [(args, kwargs)] = started
@@ -170,7 +171,7 @@ def test_a_link_to_a_private_directory_is_refused(tmp_path):
     mine.mkdir(mode=0o700)
     link = tmp_path / "planted"
     link.symlink_to(mine)
-    assert warm_start.private(str(mine)) and not warm_start.private(str(link))
+    assert is_private(str(mine)) and not is_private(str(link))
     assert warm_start.run(dict(BASE, METAFLOW_KESTRA_WARM_DIR=str(link))) is None
     assert os.listdir(mine) == []
 

@@ -13,6 +13,7 @@ from metaflow.runner.deployer import Deployer, DeployedFlow, TriggeredRun
 from metaflow.runner.utils import get_lower_level_group, handle_timeout, temporary_fifo, with_dir
 
 from metaflow_kestra.client import CONNECTION_KEYWORDS as CONNECTION_KWARGS
+from metaflow_kestra.connection import ENV_PASSWORD, ENV_TOKEN
 
 
 class KestraDeployerError(RuntimeError):
@@ -36,7 +37,7 @@ def _client(deployer):
 
 # Credentials reach the command through its environment, which only its owner can read: any
 # user of the machine can read its command line (`ps`).
-_SECRET_OPTIONS = {"kestra_password": "METAFLOW_KESTRA_PASSWORD", "kestra_token": "METAFLOW_KESTRA_TOKEN"}
+_SECRET_OPTIONS = {"kestra_password": ENV_PASSWORD, "kestra_token": ENV_TOKEN}
 
 
 def _split_secrets(deployer_kwargs, env):
