@@ -19,15 +19,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ServerError
+from ..safe_tar import extract_all, refusal
 from . import maven
 from .java import find_javac, required_java
 from .settings import DEFAULT_MAVEN_REPOSITORY
 
 SERVER_MAIN_CLASS = "dev.metaflow.kestra.server.LocalKestra"
 # Apache Maven's own distribution, fetched (and verified) when no `mvn` is on PATH.
-MAVEN_DISTRIBUTION = maven.Artifact("org.apache.maven", "apache-maven", "3.9.16", "tar.gz", "bin")
+# The SHA-512s are pinned: Apache's own for Maven (as apache.org publishes it beside the release),
+# and for ECJ the SHA-512 of the JAR whose SHA-1 Maven Central publishes (it has no SHA-512).
+MAVEN_DISTRIBUTION = maven.Artifact(
+    "org.apache.maven", "apache-maven", "3.9.16", "tar.gz", "bin",
+    sha512="831a8591fe20c8243b1dbe7d71e3244f31d1665b0804b2e825e38cbbe5ce0cafb8338851f90780735568773e0a6cd07bbec107cda0b896b008b861075358b6f6")
 # Eclipse's Java compiler, for machines with a Java runtime and no JDK.
-ECJ = maven.Artifact("org.eclipse.jdt", "ecj", "3.46.100")
+ECJ = maven.Artifact(
+    "org.eclipse.jdt", "ecj", "3.46.100",
+    sha512="080bb403adb3b88b5b5f382388922425de5274f7729f0a94702f0e2a516c7d13c6740faab1cb20786b1dda0c5da933aa9b842f7c64867414ff75fa668ea06b09")
 # The bytecode level we compile to: Kestra 1.x runs on Java 21, 2.x needs 25.
 JAVA_RELEASE_BY_MAJOR = {1: "21", 2: "25"}
 RECEIPT = "built"
@@ -102,6 +109,7 @@ def ensure_built(settings, java, log):
     built = BuiltServer(settings.home / "build" / build_key(settings, sources))
     if (built.directory / RECEIPT).exists():
         return built
+    settings.checked_repository()  # before anything is downloaded
     log("Building the local Kestra %s server (once; cached in %s)..." % (settings.kestra_version, built.directory))
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=str(_mkdir(built.directory.parent))))
     try:
@@ -131,7 +139,8 @@ def _evict_old_builds(builds_dir, keep=KEPT_BUILDS):
 def _resolve_classpath(settings, sources, java, stage, log):
     mvn = _maven_executable(settings, log)
     command = [
-        mvn, "-B", "-q", "-f", str(sources / "pom.xml"),
+        # -C: a JAR whose checksum does not match the one its repository publishes fails the build.
+        mvn, "-B", "-q", "-C", "-f", str(sources / "pom.xml"),
         "-Dkestra.version=%s" % settings.kestra_version, "-Dkestra.line=%d" % settings.kestra_major,
         "dependency:build-classpath", "-Dmdep.outputFile=%s" % stage.classpath_file,
     ]
@@ -195,8 +204,12 @@ def _maven_executable(settings, log):
         unpack = Path(tempfile.mkdtemp(prefix=".unpack-", dir=str(_mkdir(home.parent))))
         try:
             with tarfile.open(str(archive)) as tar:
-                tar.extractall(str(unpack), filter="data") if hasattr(tarfile, "data_filter") \
-                    else tar.extractall(str(unpack))
+                members = tar.getmembers()
+                refused = [(member.name, refusal(member)) for member in members if refusal(member)]
+                if refused:
+                    raise ServerError("Apache Maven's archive %s holds a member that may not be unpacked: "
+                                      "%r (%s). Remove the file and start again." % ((archive,) + refused[0]))
+                extract_all(tar, members, str(unpack))
             os.replace(str(unpack / home.name), str(home))
         finally:
             shutil.rmtree(str(unpack), ignore_errors=True)

@@ -1,8 +1,11 @@
 """Download artifacts from a Maven repository, verified and cached.
 
-A file is kept only after its checksum matches the one the repository
-publishes beside it (`.sha256`, else `.sha1`), so a cached file is always a
-verified one and a second `start` never downloads again.
+A file is kept only after its checksum matches: for what this package runs
+itself (Maven's distribution, ECJ), the SHA-512 pinned in its source, so a
+repository (or anyone between it and us) cannot hand over another file; else
+the one the repository publishes beside it (`.sha256`, else `.sha1`), which
+catches corruption only. A cached file is always a verified one and a second
+`start` never downloads again.
 """
 
 import hashlib
@@ -28,6 +31,7 @@ class Artifact:
     version: str
     extension: str = "jar"
     classifier: str = None
+    sha512: str = None  # pinned: the only file accepted
 
     @property
     def coordinates(self):
@@ -50,10 +54,13 @@ def fetch(artifact, repository, cache_dir, log=None):
     """Return the local path of `artifact`, downloading and verifying it if needed."""
     log = log or _stderr
     target = Path(cache_dir) / artifact.path
-    if is_cached(target):
+    if is_cached(target, artifact.sha512):
         return target
     url = "%s/%s" % (repository.rstrip("/"), artifact.path)
-    algorithm, expected = _published_checksum(url)
+    if artifact.sha512:
+        algorithm, expected = "sha512", artifact.sha512
+    else:
+        algorithm, expected = _published_checksum(url)
     log("Downloading %s from %s" % (artifact.coordinates, url))
     target.parent.mkdir(parents=True, exist_ok=True)
     _download_verified(url, target, algorithm, expected)
@@ -61,13 +68,29 @@ def fetch(artifact, repository, cache_dir, log=None):
     return target
 
 
-def is_cached(target):
+def is_cached(target, sha512=None):
     """A file is in the cache once its verified checksum was recorded beside it.
 
     Files are renamed into place only after verification, so the receipt is
-    proof enough and a warm start needs no network.
+    proof enough and a warm start needs no network. For a pinned artifact the
+    receipt must name the pin; a file cached before the pin is hashed once.
     """
-    return target.exists() and _receipt(target).exists()
+    if not (target.exists() and _receipt(target).exists()):
+        return False
+    if sha512 is None or _receipt(target).read_text().split() == ["sha512", sha512]:
+        return True
+    if _file_digest(target, "sha512") != sha512:
+        return False
+    _receipt(target).write_text("sha512 %s\n" % sha512)
+    return True
+
+
+def _file_digest(path, algorithm):
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _receipt(target):
@@ -142,10 +165,11 @@ def _download_verified(url, target, algorithm, expected):
                 out.write(chunk)
         actual = digest.hexdigest()
         if actual != expected:
+            pinned = " (pinned in metaflow-kestra's source)" if algorithm == "sha512" else ""
             raise DownloadError(
                 url,
-                "%s checksum mismatch (expected %s, got %s); the file was discarded"
-                % (algorithm, expected, actual),
+                "%s checksum mismatch (expected %s%s, got %s); the file was discarded"
+                % (algorithm, expected, pinned, actual),
             )
         os.replace(tmp_name, target)
     finally:

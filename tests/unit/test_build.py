@@ -41,3 +41,55 @@ def test_only_the_most_recent_builds_are_kept(tmp_path):
     (tmp_path / ".staging-x").mkdir()  # no receipt: another build in progress, left alone
     build._evict_old_builds(tmp_path, keep=3)
     assert sorted(p.name for p in tmp_path.iterdir()) == [".staging-x", "newer", "newest", "older"]
+
+
+def test_a_plain_http_repository_is_refused_before_any_download_unless_the_user_trusts_it(tmp_path, monkeypatch):
+    """Issue 26, finding 8: any --maven-repository was accepted, plain http:// included."""
+    import pytest
+
+    from metaflow_kestra.errors import ServerError
+    from metaflow_kestra.local_server.settings import ServerSettings
+
+    def no_download(*args, **kwargs):
+        raise AssertionError("nothing may be resolved from a refused repository")
+
+    monkeypatch.setattr(build, "_resolve_classpath", no_download)
+    for repository in ("http://mirror.example/maven2", "ftp://mirror.example/maven2"):
+        settings = ServerSettings(home=tmp_path, maven_repository=repository)
+        with pytest.raises(ServerError, match="https"):
+            build.ensure_built(settings, java=None, log=lambda message: None)
+    monkeypatch.setenv("METAFLOW_KESTRA_INSECURE_REPOSITORY", "1")
+    trusted = ServerSettings.from_environment(home=tmp_path, maven_repository="http://mirror.example/maven2")
+    assert trusted.checked_repository() == "http://mirror.example/maven2"
+    for repository in ("https://repo.maven.apache.org/maven2", "file:///srv/maven2"):
+        assert ServerSettings(maven_repository=repository).checked_repository() == repository
+
+
+def test_maven_resolves_with_strict_checksums(tmp_path, monkeypatch):
+    """Issue 26, finding 8: Kestra's JARs were resolved without -C, so a bad checksum only warned."""
+    from metaflow_kestra.local_server.settings import ServerSettings
+
+    seen = []
+
+    class Done:
+        returncode, stdout, stderr = 1, "", "stop here"
+
+    monkeypatch.setattr(build, "_maven_executable", lambda settings, log: "mvn")
+    monkeypatch.setattr(build, "_run", lambda command, environment, what: seen.append(command) or Done())
+    stage = build.BuiltServer(tmp_path)
+
+    class Java:
+        home = "/java"
+
+    import pytest
+
+    from metaflow_kestra.errors import ServerError
+
+    with pytest.raises(ServerError):
+        build._resolve_classpath(ServerSettings(home=tmp_path), module(tmp_path / "m"), Java(), stage, lambda m: None)
+    assert "-C" in seen[0]
+
+
+def test_what_this_package_downloads_and_runs_itself_is_pinned():
+    for artifact in (build.MAVEN_DISTRIBUTION, build.ECJ):
+        assert artifact.sha512 and len(artifact.sha512) == 128, artifact

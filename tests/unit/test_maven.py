@@ -106,3 +106,29 @@ def test_unreachable_repository_names_the_url(tmp_path):
     with pytest.raises(DownloadError, match="network error") as caught:
         maven.fetch(ARTIFACT, url, tmp_path, log=lambda m: None)
     assert url in str(caught.value)
+
+
+PINNED = maven.Artifact("io.example", "tool", "1.0", sha512=hashlib.sha512(CONTENT).hexdigest())
+
+
+def test_a_pinned_artifact_is_refused_when_the_repository_serves_another_file(repository, tmp_path):
+    """Issue 26, finding 8: the checksum came from the same repository as the file, so a
+    repository (or a network in between) that served another file served its checksum too."""
+    repository.publish(PINNED, b"a file of the attacker's", checksums=("sha512", "sha256", "sha1"))
+    with pytest.raises(DownloadError, match="pinned in metaflow-kestra's source"):
+        maven.fetch(PINNED, repository.url, tmp_path, log=lambda m: None)
+    assert not (tmp_path / PINNED.path).exists()
+    repository.publish(PINNED, CONTENT, checksums=())  # the pin needs no published checksum
+    assert (maven.fetch(PINNED, repository.url, tmp_path, log=lambda m: None)).read_bytes() == CONTENT
+
+
+def test_a_file_cached_before_its_pin_is_checked_against_it(repository, tmp_path):
+    unpinned = maven.Artifact(PINNED.group, PINNED.name, PINNED.version)
+    repository.publish(unpinned, b"cached earlier, changed since", checksums=("sha1",))
+    maven.fetch(unpinned, repository.url, tmp_path, log=lambda m: None)
+    repository.publish(PINNED, CONTENT, checksums=())
+    assert maven.fetch(PINNED, repository.url, tmp_path, log=lambda m: None).read_bytes() == CONTENT
+    assert (tmp_path / (PINNED.path + ".verified")).read_text().split() == ["sha512", PINNED.sha512]
+    hits = len(repository.requests)
+    maven.fetch(PINNED, repository.url, tmp_path, log=lambda m: None)
+    assert len(repository.requests) == hits
