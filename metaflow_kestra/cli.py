@@ -4,16 +4,19 @@ Thin on purpose: parse options, call `local_server`, print for people.
 Every failure is a `KestraError` rendered on stderr with a non-zero exit.
 """
 
+import json
 import sys
 import time
 
 import click
 
+from . import __version__
 from .errors import KestraError
 from .errors import reports_errors as _reports_errors_with
 from .local_server.server import LocalServer, server_on
 from .local_server.settings import (
     DEFAULT_MANAGEMENT_PORT,
+    DEFAULT_MAX_REQUEST_MB,
     DEFAULT_PORT,
     ServerSettings,
 )
@@ -23,6 +26,7 @@ reports_errors = _reports_errors_with(click.secho)
 
 
 @click.group(help="Run Metaflow flows on Kestra.")
+@click.version_option(__version__, prog_name="metaflow-kestra", message="%(prog)s %(version)s")
 def main():
     pass
 
@@ -46,14 +50,24 @@ port_option = click.option(
               help="Run this official Kestra executable JAR (with its UI) instead of our server "
                    "(env METAFLOW_KESTRA_JAR).")
 @click.option("--maven-repository", default=None,
-              help="Maven repository to download from (env METAFLOW_KESTRA_MAVEN_REPOSITORY).")
+              help="Maven repository to download from, https or file: (env METAFLOW_KESTRA_MAVEN_REPOSITORY).")
+@click.option("--insecure-maven-repository", "insecure_repository", is_flag=True, default=None,
+              help="Accept a plain-http Maven repository (env METAFLOW_KESTRA_INSECURE_REPOSITORY=1).")
 @port_option
 @click.option("--management-port", type=int, default=None,
               help="Port of the health endpoint (default %d)." % DEFAULT_MANAGEMENT_PORT)
 @click.option("--timeout", "start_timeout", type=float, default=None,
               help="Seconds to wait for the server to become healthy.")
+@click.option("--task-env", multiple=True, metavar="NAME",
+              help="Pass only this variable (or prefix ending in *, e.g. 'AWS_*') of this environment "
+                   "to tasks; repeatable. Default: tasks get all of it, as a local run would "
+                   "(env METAFLOW_KESTRA_TASK_ENV, comma-separated).")
+@click.option("--max-request-mb", type=int, default=None,
+              help="Largest request body the server reads, in MiB (default %d; env "
+                   "METAFLOW_KESTRA_MAX_REQUEST_MB)." % DEFAULT_MAX_REQUEST_MB)
 @reports_errors
 def start(**options):
+    options["task_env"] = tuple(options["task_env"]) or None
     settings = ServerSettings.from_environment(**options)
     began = time.monotonic()
     state, reused = LocalServer(settings).start()
@@ -63,10 +77,11 @@ def start(**options):
         click.echo("  UI:       %s" % state.ui_url)
     else:
         click.echo("  server:   metaflow-kestra's local server (Kestra's engine and REST API; no UI)")
-    click.echo("  API:      %s/api/v1/main" % state.url)
+    click.echo("  API:      %s" % state.api_url)
     click.echo("  health:   %s" % state.health_url)
     click.echo("  user:     %s" % state.username)
-    click.echo("  password: %s" % state.password)
+    click.echo("  password: in %s (readable by you only; this package's commands read it there)"
+               % state.password_file)
     click.echo("  log:      %s" % state.log_path)
 
 
@@ -83,18 +98,44 @@ def stop(port):
 
 @server.command(help="Say whether the local Kestra is serving; exits 1 when it is not.")
 @port_option
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the server's addresses, user and password file as JSON, for scripts.")
 @reports_errors
-def status(port):
+def status(port, as_json):
     server_ = server_on(ServerSettings.from_environment(port=port))
     state = server_.running_state()
+    healthy = state is not None and server_.is_healthy(state)
+    if as_json:
+        click.echo(json.dumps(status_record(server_, state, healthy), indent=2))
+        sys.exit(0 if healthy else 1)
     if state is None:
         click.echo("No local Kestra is running on port %d." % server_.settings.port)
         sys.exit(1)
-    if not server_.is_healthy(state):
+    if not healthy:
         click.echo("Kestra (pid %d) is running but %s does not answer." % (state.pid, state.health_url))
         sys.exit(1)
-    where = state.ui_url if state.has_ui else state.url + "/api/v1/main"
+    where = state.ui_url if state.has_ui else state.api_url
     click.echo("Kestra %s is serving at %s (pid %d)." % (state.kestra_version, where, state.pid))
+
+
+def status_record(server_, state, healthy):
+    """What `server status --json` prints: enough for a script to log in, never the password."""
+    if state is None:
+        return {"running": False, "healthy": False, "port": server_.settings.port}
+    return {
+        "running": True,
+        "healthy": healthy,
+        "port": server_.settings.port,
+        "pid": state.pid,
+        "kestra_version": state.kestra_version,
+        "url": state.url,
+        "api_url": state.api_url,
+        "health_url": state.health_url,
+        "ui_url": state.ui_url if state.has_ui else None,
+        "username": state.username,
+        "password_file": state.password_file,
+        "log": state.log_path,
+    }
 
 
 @server.command(help="Show the local Kestra's log.")

@@ -1,11 +1,15 @@
 """Which Kestra server to talk to, and with which credentials.
 
 An explicit host (option or METAFLOW_KESTRA_HOST) wins; with none, the local
-server started by `metaflow-kestra server start` is used with its
-development credentials, so the main job needs no configuration at all.
+server started by `metaflow-kestra server start` is used (the one on the
+default port, else the only one running), with its own credentials, so the
+main job needs no configuration at all. A host that names a local server of
+ours (loopback, its port) gets that server's credentials too, and the API URL
+`server start` prints (`.../api/v1/main`) is taken as the server's.
 """
 
 import os
+import re
 from dataclasses import dataclass
 
 from .errors import KestraError
@@ -40,15 +44,16 @@ def resolve_connection(host=None, username=None, password=None, token=None, tena
     username = username or env.get(ENV_USER)
     password = password or env.get(ENV_PASSWORD)
     token = token or env.get(ENV_TOKEN)
-    tenant = tenant or env.get(ENV_TENANT) or DEFAULT_TENANT
+    tenant_given = tenant or env.get(ENV_TENANT)
     if host:
-        return Connection(_checked_url(host), username, password, token, tenant)
-    state = running_local_server()
-    if state is None:
-        raise KestraError(
-            "No Kestra server given and no local one is running. Start one with "
-            "`metaflow-kestra server start`, or pass --kestra-host (or set %s)." % ENV_HOST
-        )
+        url, url_tenant = _split_api_url(_checked_url(host))
+        tenant = _checked_tenant(tenant_given or url_tenant or DEFAULT_TENANT)
+        state = None if (username or password or token) else _local_server_at(url)
+        if state is not None:  # a local server of ours: its own credentials
+            username, password = state.username, state.password
+        return Connection(url, username, password, token, tenant)
+    tenant = _checked_tenant(tenant_given or DEFAULT_TENANT)
+    state = _the_local_server()
     return Connection(
         state.url,
         username or state.username,
@@ -56,6 +61,18 @@ def resolve_connection(host=None, username=None, password=None, token=None, tena
         token,
         tenant,
     )
+
+
+_TENANT = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_-]{0,99}")
+
+
+def _checked_tenant(tenant):
+    """`tenant` if it is a tenant id (it becomes a segment of every API path); else a KestraError."""
+    if not _TENANT.fullmatch(tenant):
+        raise KestraError(
+            "--kestra-tenant %r (or %s) is not a Kestra tenant id: use letters, digits, '_' and '-', "
+            "starting with a letter or a digit (the default is %r)." % (tenant, ENV_TENANT, DEFAULT_TENANT))
+    return tenant
 
 
 def _checked_url(host):
@@ -69,6 +86,47 @@ def _checked_url(host):
             "http://127.0.0.1:8080." % (host, ENV_HOST)
         )
     return host.rstrip("/")
+
+
+def _split_api_url(url):
+    """(server URL, tenant or None): `server start` prints the API as http://host:port/api/v1/main,
+    and people pass that on; Kestra's clients want the server's root."""
+    match = re.fullmatch(r"(.+?)/api/v1(?:/([^/?#]+))?/?", url)
+    if match:
+        return match.group(1), match.group(2)
+    return url, None
+
+
+def _local_server_at(url):
+    """The running local server that `url` (on loopback) names, or None."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme != "http" or parts.hostname not in ("127.0.0.1", "localhost") or parts.path:
+        return None
+    return running_local_server(parts.port or 80)
+
+
+def _the_local_server():
+    """The local server on the default port, else the only one running; else a KestraError."""
+    from .local_server.server import running_servers
+    from .local_server.settings import ServerSettings
+
+    state = running_local_server()
+    if state is not None:
+        return state
+    running = running_servers(ServerSettings.from_environment())
+    if len(running) == 1:
+        return next(iter(running.values()))
+    if running:
+        raise KestraError(
+            "No Kestra server given, and local ones run on ports %s: pass the one to use, e.g. "
+            "--kestra-host %s (or set %s)." % (", ".join(map(str, sorted(running))),
+                                               running[min(running)].url, ENV_HOST))
+    raise KestraError(
+        "No Kestra server given and no local one is running. Start one with "
+        "`metaflow-kestra server start`, or pass --kestra-host (or set %s)." % ENV_HOST
+    )
 
 
 def running_local_server(port=None):

@@ -1,7 +1,8 @@
 """The configuration of the local Kestra server, built as data.
 
 Local mode: H2 database and local storage under the server's state
-directory, API on loopback, a fixed development user, and script tasks on
+directory, API on loopback, one user with the state directory's random
+password (credentials.py), and script tasks on
 the Process task runner so that they run with the Python environment of the
 user who started the server.
 
@@ -14,7 +15,8 @@ import json
 
 import yaml
 
-from .settings import LOCAL_PASSWORD, LOCAL_USERNAME, LOOPBACK
+from .credentials import USERNAME, write_private
+from .settings import LOOPBACK
 
 # Script task types our flows use; each defaults to the Process runner (Kestra
 # would otherwise pick Docker, which needs an engine).
@@ -27,8 +29,8 @@ SCRIPT_TASK_TYPES = (
 )
 
 
-def local_server_config(settings):
-    """The configuration mapping for `settings` (see `settings.ServerSettings`)."""
+def local_server_config(settings, password):
+    """The configuration mapping for `settings` (see `settings.ServerSettings`) and the user's password."""
     state = settings.state_dir
     # LOCK_TIMEOUT: an execution of a 1,000-way foreach is one multi-megabyte row that the
     # executor rewrites under a row lock; with H2's default (10 s) a waiting queue poller gave
@@ -61,7 +63,9 @@ def local_server_config(settings):
             }
         },
         "micronaut": {
-            "server": {"host": LOOPBACK, "port": settings.port},
+            # max-request-size: read by an official Kestra JAR (ours reads local-server's).
+            "server": {"host": LOOPBACK, "port": settings.port,
+                       "max-request-size": settings.max_request_mb << 20},
         },
         "endpoints": {"all": {"port": settings.management_port}},
         "kestra": {
@@ -80,8 +84,8 @@ def local_server_config(settings):
             "tasks": {"tmp-dir": {"path": str(state / "tmp")}},
             "server": {
                 "basic-auth": {
-                    "username": LOCAL_USERNAME,
-                    "password": LOCAL_PASSWORD,
+                    "username": USERNAME,
+                    "password": password,
                     # Kestra's docs: webhooks are called by other systems, without credentials.
                     "open-urls": ["/api/v1/main/executions/webhook/"],
                 },
@@ -108,8 +112,9 @@ def local_server_config(settings):
             "host": LOOPBACK,
             "port": settings.port,
             "management-port": settings.management_port,
-            "username": LOCAL_USERNAME,
-            "password": LOCAL_PASSWORD,
+            "username": USERNAME,
+            "password": password,
+            "max-request-bytes": settings.max_request_mb << 20,
             "worker-threads": settings.worker_threads,
             "kestra-version": settings.kestra_version,
         },
@@ -142,11 +147,12 @@ def _for_kestra_2(config, settings):
     config["local-server"]["controller-port"] = settings.controller_port
 
 
-def write_config(settings, path):
-    """Write the configuration: JSON for our server, YAML for an official JAR (by suffix)."""
-    config = local_server_config(settings)
+def write_config(settings, path, password):
+    """Write the configuration, readable by this user only (it holds the password): JSON for our
+    server, YAML for an official JAR (by suffix)."""
+    config = local_server_config(settings, password)
     if path.suffix == ".json":
-        path.write_text(json.dumps(config, indent=2))
+        write_private(path, json.dumps(config, indent=2))
     else:
-        path.write_text(yaml.safe_dump(config, sort_keys=False))
+        write_private(path, yaml.safe_dump(config, sort_keys=False))
     return path

@@ -26,9 +26,10 @@ from dataclasses import asdict, dataclass, replace
 
 from ..errors import ServerError
 from .build import SERVER_MAIN_CLASS, ensure_built
+from .credentials import USERNAME, password_for, private_state_dir, read_private, write_private
 from .java import find_java, required_java
 from .kestra_config import write_config
-from .settings import LINE_VERSIONS, LOCAL_PASSWORD, LOCAL_USERNAME, LOOPBACK
+from .settings import LINE_VERSIONS, LOOPBACK
 
 POLL_SECONDS = 0.5
 STOP_GRACE_SECONDS = 30
@@ -43,12 +44,25 @@ class ServerState:
     url: str
     health_url: str
     username: str
-    password: str
+    password_file: str  # readable by this user only: the password is never in server.json
     kestra_version: str
     config_path: str
     log_path: str
     started_at: float
     distribution: str = "metaflow-kestra"  # or "official" (a Kestra JAR, with its UI)
+
+    @property
+    def password(self):
+        try:
+            return read_private(self.password_file).strip()
+        except OSError as error:
+            raise ServerError("Could not read the local server's password from %s: %s. Restart it "
+                              "with `metaflow-kestra server stop` and `server start`."
+                              % (self.password_file, error.strerror))
+
+    @property
+    def api_url(self):
+        return self.url + "/api/v1/main"
 
     @property
     def ui_url(self):
@@ -105,23 +119,24 @@ class LocalServer:
         if self.settings.kestra_major >= 2 and self.settings.controller_port is None:
             # Kestra 2's worker reaches its controller over gRPC, even in one JVM.
             self.settings = replace(self.settings, controller_port=_free_port())
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        write_config(self.settings, self.config_file)
+        private_state_dir(self.state_dir)
+        password = password_for(self.state_dir)
+        write_config(self.settings, self.config_file, password)
         command = self._launch_command(self)
         process = self._spawn(command)
         state = ServerState(
             pid=process.pid,
             url=self.settings.url,
             health_url=self.settings.health_url,
-            username=LOCAL_USERNAME,
-            password=LOCAL_PASSWORD,
+            username=USERNAME,
+            password_file=str(self.state_dir / "password"),
             kestra_version=self.settings.kestra_version,
             config_path=str(self.config_file),
             log_path=str(self.log_file),
             started_at=time.time(),
             distribution="official" if self.settings.kestra_jar else "metaflow-kestra",
         )
-        self.state_file.write_text(json.dumps(asdict(state), indent=2))
+        write_private(self.state_file, json.dumps(asdict(state), indent=2))
         self._wait_until_healthy(state, process)
         return state, False
 
@@ -157,8 +172,9 @@ class LocalServer:
                 SERVER_MAIN_CLASS, str(self.config_file)]
 
     def _spawn(self, command):
-        environment = worker_environment(os.environ)
-        log = open(self.log_file, "ab")
+        environment = worker_environment(os.environ, self.settings.task_env)
+        log = os.fdopen(os.open(str(self.log_file), os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600), "ab")
+        os.fchmod(log.fileno(), 0o600)
         try:
             return subprocess.Popen(
                 command,
@@ -200,7 +216,12 @@ class LocalServer:
 
     def _read_state(self):
         try:
-            return ServerState(**json.loads(self.state_file.read_text()))
+            recorded = json.loads(read_private(self.state_file))
+            # A server started by an older release recorded its (fixed) password here: it can still be
+            # stopped; its password is not read (`password` says to restart it).
+            recorded.pop("password", None)
+            recorded.setdefault("password_file", str(self.state_dir / "password-of-an-older-release"))
+            return ServerState(**recorded)
         except (OSError, ValueError, TypeError):
             return None
 
@@ -225,17 +246,57 @@ def server_on(settings):
     return LocalServer(settings)
 
 
-def worker_environment(environ):
+# What a task needs of the environment whatever the allow-list: where programs, home, user
+# name, locale, time zone and temporary files are.
+TASK_ENV_ALWAYS = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_*", "TZ", "TMPDIR", "XDG_RUNTIME_DIR",
+                   "METAFLOW_USER")
+
+
+def running_servers(settings):
+    """The local servers running under `settings.home`, on any port and either Kestra line, by port."""
+    import re
+
+    found = {}
+    try:
+        candidates = sorted(settings.home.iterdir())
+    except OSError:
+        return found
+    for directory in candidates:
+        match = re.fullmatch(r"server-(\d+)(?:-k(\d+))?", directory.name)
+        if not match:
+            continue
+        major = int(match.group(2) or 1)
+        if major not in LINE_VERSIONS:
+            continue
+        candidate = replace(settings, port=int(match.group(1)), kestra_version=LINE_VERSIONS[major])
+        state = LocalServer(candidate).running_state()
+        if state is not None:
+            found[candidate.port] = state
+    return found
+
+
+def worker_environment(environ, allowed=None):
     """The server's environment: the caller's, with this Python first on PATH.
 
     Tasks on the Process runner inherit it, so `python` in a task is the
     interpreter (and virtualenv) of the user who started the server, with
-    metaflow and this package importable.
+    metaflow and this package importable, and the credentials a local run
+    would have (a datastore on S3 needs them). With `allowed` (names, or
+    prefixes ending in `*`), only those pass, besides TASK_ENV_ALWAYS.
     """
-    environment = dict(environ)
+    if allowed is None:
+        environment = dict(environ)
+    else:
+        patterns = TASK_ENV_ALWAYS + tuple(allowed)
+        environment = {name: value for name, value in environ.items() if _matches(name, patterns)}
     python_bin = os.path.dirname(sys.executable)
     environment["PATH"] = os.pathsep.join([python_bin, environ.get("PATH", "")])
     return environment
+
+
+def _matches(name, patterns):
+    return any(name.startswith(pattern[:-1]) if pattern.endswith("*") else name == pattern
+               for pattern in patterns)
 
 
 def _http_ok(url, timeout=2.0):

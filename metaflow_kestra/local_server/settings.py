@@ -19,11 +19,8 @@ DEFAULT_PORT = 8080
 DEFAULT_MANAGEMENT_PORT = 8081
 LOOPBACK = "127.0.0.1"
 
-# A fixed development user for the local server only (Kestra 1.x requires
-# basic auth; the username must be an e-mail address, the password needs an
-# upper-case letter and a digit).
-LOCAL_USERNAME = "admin@metaflow-kestra.dev"
-LOCAL_PASSWORD = "Metaflow-Kestra-1"
+# The largest request body the local server reads (code packages and inputs travel in bodies).
+DEFAULT_MAX_REQUEST_MB = 128
 
 ENV_KESTRA_VERSION = "METAFLOW_KESTRA_VERSION"
 ENV_MAVEN_REPOSITORY = "METAFLOW_KESTRA_MAVEN_REPOSITORY"
@@ -31,6 +28,9 @@ ENV_KESTRA_JAR = "METAFLOW_KESTRA_JAR"
 ENV_HOME = "METAFLOW_KESTRA_HOME"
 ENV_JAVA_OPTS = "METAFLOW_KESTRA_JAVA_OPTS"
 ENV_START_TIMEOUT = "METAFLOW_KESTRA_START_TIMEOUT"
+ENV_TASK_ENV = "METAFLOW_KESTRA_TASK_ENV"
+ENV_MAX_REQUEST_MB = "METAFLOW_KESTRA_MAX_REQUEST_MB"
+ENV_INSECURE_REPOSITORY = "METAFLOW_KESTRA_INSECURE_REPOSITORY"
 
 def kestra_major(version):
     """The major version of a Kestra version string such as "1.3.31" or "2.0.0"."""
@@ -40,6 +40,16 @@ def kestra_major(version):
                           "release, such as %s or 2.0.0 (--kestra-version or %s)."
                           % (version, DEFAULT_KESTRA_VERSION, ENV_KESTRA_VERSION))
     return major
+
+
+def _positive_int(text, name):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ServerError("%s must be a whole number of MiB of at least 1, not %r." % (name, text))
+    return value
 
 
 def default_home():
@@ -66,6 +76,11 @@ class ServerSettings:
     java_opts: tuple = ("-Xmx2g",)
     worker_threads: int = 16
     start_timeout: float = 240.0
+    # The variables tasks get (names, or prefixes ending in "*"); None: all of `server start`'s.
+    task_env: tuple = None
+    max_request_mb: int = DEFAULT_MAX_REQUEST_MB
+    # A plain-http Maven repository is refused unless the user says they trust the network.
+    insecure_repository: bool = False
 
     @classmethod
     def from_environment(cls, **overrides):
@@ -81,7 +96,15 @@ class ServerSettings:
             values["java_opts"] = tuple(env[ENV_JAVA_OPTS].split())
         if env.get(ENV_START_TIMEOUT):
             values["start_timeout"] = float(env[ENV_START_TIMEOUT])
-        values.update({k: v for k, v in overrides.items() if v is not None})
+        if env.get(ENV_TASK_ENV):
+            values["task_env"] = tuple(name.strip() for name in env[ENV_TASK_ENV].split(",") if name.strip())
+        if env.get(ENV_INSECURE_REPOSITORY, "").lower() in ("1", "true", "yes"):
+            values["insecure_repository"] = True
+        if env.get(ENV_MAX_REQUEST_MB):
+            values["max_request_mb"] = _positive_int(env[ENV_MAX_REQUEST_MB], ENV_MAX_REQUEST_MB)
+        values.update({k: v for k, v in overrides.items() if v is not None and v != ()})
+        if values.get("max_request_mb") is not None and values["max_request_mb"] < 1:
+            raise ServerError("--max-request-mb must be at least 1, not %s." % values["max_request_mb"])
         values["home"] = Path(values["home"]).expanduser()
         return cls(**values)
 
@@ -89,6 +112,23 @@ class ServerSettings:
     def kestra_major(self):
         """The major version (1 or 2): it decides the engine wiring, the sources and the Java."""
         return kestra_major(self.kestra_version)
+
+    def checked_repository(self):
+        """The Maven repository URL, if it is one we may download code from: https (or a
+        file: mirror); plain http only when the user said so."""
+        from urllib.parse import urlsplit
+
+        scheme = urlsplit(self.maven_repository).scheme.lower()
+        if scheme in ("https", "file") or (scheme == "http" and self.insecure_repository):
+            return self.maven_repository
+        if scheme == "http":
+            raise ServerError(
+                "The Maven repository %s is plain http: anyone on the network path could hand over "
+                "other JARs, which the server would run. Use an https mirror, or, if you trust that "
+                "network, pass --insecure-maven-repository (or set %s=1)."
+                % (self.maven_repository, ENV_INSECURE_REPOSITORY))
+        raise ServerError("The Maven repository %r is not an https:// (or file:) URL (--maven-repository or %s)."
+                          % (self.maven_repository, ENV_MAVEN_REPOSITORY))
 
     @property
     def downloads_dir(self):

@@ -1,5 +1,6 @@
 """Against the real Kestra engine: it serves health and the API with basic auth, and runs a task with our Python."""
 
+import os
 import subprocess
 import sys
 import urllib.request
@@ -80,6 +81,110 @@ def test_status_command_sees_the_server(kestra_server):
         capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_status_json_tells_scripts_where_to_log_in(kestra_server):
+    """Issue 26, finding 1: the API address, the user and the file that holds the password."""
+    import json
+    import stat
+
+    port = kestra_server.url.rsplit(":", 1)[1]
+    result = subprocess.run(
+        [sys.executable, "-m", "metaflow_kestra.cli", "server", "status", "--port", port, "--json"],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    status = json.loads(result.stdout)
+    assert status["running"] and status["healthy"]
+    assert status["api_url"] == kestra_server.url + "/api/v1/main"
+    assert status["username"] == kestra_server.username
+    assert kestra_server.password not in result.stdout
+    with open(status["password_file"]) as handle:
+        password = handle.read().strip()
+    assert stat.S_IMODE(os.stat(status["password_file"]).st_mode) == 0o600
+    assert status_code(status["api_url"] + "/flows/search", (status["username"], password)) == 200
+
+
+def raw_request(server, method, path, headers, body=b"", timeout=20):
+    """(status, body) of one request sent as written: Host and Content-Length as given."""
+    import http.client
+
+    host, port = server.url.rsplit("//", 1)[1].rsplit(":", 1)
+    connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    try:
+        connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+        for name, value in headers.items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        if body:
+            try:
+                connection.send(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the server answered and closed before the whole body arrived
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def basic(server):
+    import base64
+
+    return "Basic " + base64.b64encode(("%s:%s" % (server.username, server.password)).encode()).decode()
+
+
+def test_a_request_for_another_host_name_is_refused(kestra_server):
+    """Issue 26, finding 1: a page of another site whose name resolves to 127.0.0.1 (DNS
+    rebinding) reached the server; its requests carry that site's name as Host."""
+    port = kestra_server.url.rsplit(":", 1)[1]
+    path = "/api/v1/main/flows/search"
+    for host in ("attacker.example:" + port, "attacker.example", "127.0.0.1.attacker.example:" + port):
+        status, body = raw_request(kestra_server, "GET", path, {"Host": host, "Authorization": basic(kestra_server)})
+        assert status == 403 and b"127.0.0.1 and localhost only" in body, host
+    for host in ("127.0.0.1:" + port, "localhost:" + port, "LOCALHOST:9999"):
+        status, _ = raw_request(kestra_server, "GET", path, {"Host": host, "Authorization": basic(kestra_server)})
+        assert status == 200, host
+
+
+def test_a_tenant_that_is_not_an_id_is_refused(kestra_server):
+    """Issue 26, finding 10: a tenant of %2E%2E put namespace files one level above the storage root."""
+    port = kestra_server.url.rsplit(":", 1)[1]
+    storage = os.path.join(os.path.dirname(kestra_server.config_path), "storage")
+    before = set(os.listdir(os.path.dirname(storage)))
+    boundary = "b0undary"
+    body = ("--%s\r\nContent-Disposition: form-data; name=\"fileContent\"; filename=\"x\"\r\n"
+            "Content-Type: application/octet-stream\r\n\r\nplanted\r\n--%s--\r\n" % (boundary, boundary)).encode()
+    headers = {"Host": "127.0.0.1:" + port, "Authorization": basic(kestra_server),
+               "Content-Type": "multipart/form-data; boundary=" + boundary, "Content-Length": str(len(body))}
+    for tenant in ("%2E%2E", "..", "a%2Fb", "-x"):
+        status, answer = raw_request(kestra_server, "POST", "/api/v1/%s/namespaces/escape/files?path=/x" % tenant,
+                                     headers, body)
+        assert status in (400, 404), (tenant, status, answer)
+    assert set(os.listdir(os.path.dirname(storage))) == before, "nothing was written beside the storage root"
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read(kestra_server):
+    """Issue 26, finding 9: a 1 GB upload ran the server out of heap. Announced, the body is
+    refused at once (no byte of it is sent here); sent without a length, once it passes the limit."""
+    import time
+
+    port = kestra_server.url.rsplit(":", 1)[1]
+    headers = {"Host": "127.0.0.1:" + port, "Authorization": basic(kestra_server),
+               "Content-Type": "application/x-yaml", "Content-Length": str(1 << 40)}
+    began = time.monotonic()
+    status, answer = raw_request(kestra_server, "POST", "/api/v1/main/flows", headers)
+    assert status == 413 and b"--max-request-mb" in answer
+    assert time.monotonic() - began < 10
+    # A webhook reads nothing before its key matched: a wrong key is a 404 whatever the body.
+    status, _ = raw_request(kestra_server, "POST", "/api/v1/main/executions/webhook/some/flow/key",
+                            {"Host": "127.0.0.1:" + port, "Content-Length": str(1 << 40)})
+    assert status == 404
+    chunked = {"Host": "127.0.0.1:" + port, "Authorization": basic(kestra_server),
+               "Content-Type": "application/x-yaml", "Transfer-Encoding": "chunked"}
+    chunk = b"%x\r\n%s\r\n" % (1 << 20, b"#" * (1 << 20))
+    status, answer = raw_request(kestra_server, "POST", "/api/v1/main/flows", chunked, chunk * 129, timeout=60)
+    assert status == 413, answer
+    assert status_code(kestra_server.health_url) == 200
 
 
 def test_a_python_task_runs_with_this_python_and_metaflow(kestra_client):

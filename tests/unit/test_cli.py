@@ -18,7 +18,8 @@ from metaflow_kestra.errors import KestraError
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path, monkeypatch):
     monkeypatch.setenv("METAFLOW_KESTRA_HOME", str(tmp_path / "home"))
-    for name in ("METAFLOW_KESTRA_HOST", "METAFLOW_KESTRA_USER", "METAFLOW_KESTRA_PASSWORD"):
+    for name in ("METAFLOW_KESTRA_HOST", "METAFLOW_KESTRA_USER", "METAFLOW_KESTRA_PASSWORD",
+                 "METAFLOW_KESTRA_TENANT"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -26,6 +27,13 @@ def test_status_exits_non_zero_when_no_server_runs():
     result = CliRunner().invoke(main, ["server", "status", "--port", "18999"])
     assert result.exit_code == 1
     assert "No local Kestra is running on port 18999" in result.output
+
+
+def test_version_says_which_release():
+    from metaflow_kestra import __version__
+
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == "metaflow-kestra %s" % __version__
 
 
 def test_stop_without_server_is_a_no_op():
@@ -56,6 +64,27 @@ def test_without_host_and_without_local_server_the_client_says_what_to_do():
 def test_explicit_host_wins():
     connection = resolve_connection(host="http://kestra.internal:8080/", username="u", password="p")
     assert connection == Connection("http://kestra.internal:8080", "u", "p", None, "main")
+
+
+def test_status_json_without_a_server_says_so_and_exits_1():
+    import json
+
+    result = CliRunner().invoke(main, ["server", "status", "--port", "18999", "--json"])
+    assert result.exit_code == 1
+    assert json.loads(result.output) == {"running": False, "healthy": False, "port": 18999}
+
+
+@pytest.mark.parametrize("tenant", ["..", "%2E%2E", "a/b", "-x", "", "main?x=1", "t" * 101])
+def test_a_tenant_that_is_not_an_id_is_refused_before_any_request(tenant, monkeypatch):
+    """Issue 26, finding 10: the tenant is a segment of every API path."""
+    if tenant == "":
+        monkeypatch.setenv("METAFLOW_KESTRA_TENANT", "../x")
+    with pytest.raises(KestraError, match="not a Kestra tenant id"):
+        resolve_connection(host="http://127.0.0.1:1", tenant=tenant or None)
+
+
+def test_a_tenant_id_passes():
+    assert resolve_connection(host="http://127.0.0.1:1", tenant="team-a_1").tenant == "team-a_1"
 
 
 def test_a_server_that_is_down_gets_one_actionable_line():

@@ -29,7 +29,7 @@ def test_kestra_2_needs_java_25_and_1_x_java_21():
 
 def test_the_kestra_2_config_wires_the_worker_to_its_controller_and_drops_what_2_0_does_not_read(tmp_path):
     config = local_server_config(ServerSettings(kestra_version="2.0.0", port=18000, controller_port=18005,
-                                                home=tmp_path))
+                                                home=tmp_path), "Pw-0123456789")
     kestra = config["kestra"]
     assert kestra["controller"] == {"port": 18005}
     assert kestra["worker"]["controllers"] == {
@@ -40,7 +40,7 @@ def test_the_kestra_2_config_wires_the_worker_to_its_controller_and_drops_what_2
 
 
 def test_the_1_x_config_is_unchanged_by_the_2_0_wiring(tmp_path):
-    config = local_server_config(ServerSettings(kestra_version="1.3.31", port=18000, home=tmp_path))
+    config = local_server_config(ServerSettings(kestra_version="1.3.31", port=18000, home=tmp_path), "Pw-0123456789")
     assert "flyway" in config and "grpc" not in config
     assert "controller" not in config["kestra"] and "worker" not in config["kestra"]
     assert len(config["kestra"]["plugins"]["defaults"]) == 4

@@ -1,4 +1,7 @@
-"""The local server's configuration: loopback, our ports, a dev user, Process runner."""
+"""The local server's configuration: loopback, our ports, the state directory's user, Process runner."""
+
+import os
+import stat
 
 import yaml
 
@@ -12,12 +15,16 @@ from metaflow_kestra.local_server.settings import ServerSettings
 
 def test_config_is_loopback_h2_local_storage_with_dev_user(tmp_path):
     settings = ServerSettings(home=tmp_path, port=18080, management_port=18081)
-    path = write_config(settings, tmp_path / "application.yml")
+    path = write_config(settings, tmp_path / "application.yml", "Pw-0123456789")
     config = yaml.safe_load(path.read_text())
-    assert config == local_server_config(settings)
-    assert config["micronaut"]["server"] == {"host": "127.0.0.1", "port": 18080}
+    assert config == local_server_config(settings, "Pw-0123456789")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, "the config holds the password"
+    assert config["micronaut"]["server"] == {"host": "127.0.0.1", "port": 18080,
+                                             "max-request-size": 128 << 20}
+    assert config["local-server"]["max-request-bytes"] == 128 << 20
     assert config["endpoints"]["all"]["port"] == 18081
     kestra = config["kestra"]
+    assert config["local-server"]["password"] == kestra["server"]["basic-auth"]["password"] == "Pw-0123456789"
     assert kestra["repository"]["type"] == kestra["queue"]["type"] == "h2"
     assert kestra["storage"]["local"]["base-path"].startswith(str(settings.state_dir))
     assert "@" in kestra["server"]["basic-auth"]["username"]

@@ -6,6 +6,7 @@ exercised by tests/e2e.
 
 import os
 import socket
+import stat
 import sys
 from pathlib import Path
 
@@ -24,10 +25,10 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def make_server(tmp_path, mode="healthy", timeout=20.0, kestra_version=None):
+def make_server(tmp_path, mode="healthy", timeout=20.0, kestra_version=None, port=None, **more):
     settings = ServerSettings(
-        home=tmp_path, port=free_port(), management_port=free_port(), start_timeout=timeout,
-        **({"kestra_version": kestra_version} if kestra_version else {}),
+        home=tmp_path, port=port or free_port(), management_port=free_port(), start_timeout=timeout,
+        **({"kestra_version": kestra_version} if kestra_version else {}), **more,
     )
 
     def launch(server):
@@ -112,3 +113,112 @@ def test_stop_and_status_find_the_server_on_a_port_whichever_kestra_line_it_runs
     finally:
         assert server_on(ServerSettings(home=tmp_path, port=server.settings.port)).stop()
     assert server_on(ServerSettings(home=tmp_path, port=server.settings.port)).running_state() is None
+
+
+def mode_of(path):
+    return stat.S_IMODE(os.lstat(path).st_mode)
+
+
+def test_each_state_directory_gets_its_own_random_password_kept_across_restarts(tmp_path):
+    """Issue 26, finding 1: the password was fixed and published in the source
+    (Metaflow-Kestra-1), and the state world-readable (755 directories, 644 files)."""
+    first, second = make_server(tmp_path), make_server(tmp_path)
+    passwords = []
+    for server in (first, second):
+        state, _ = server.start()
+        try:
+            passwords.append(state.password)
+            assert mode_of(server.state_dir) == 0o700
+            for name in ("password", "server.json", "kestra-config.json", "kestra.log"):
+                assert mode_of(server.state_dir / name) == 0o600, name
+            assert state.password not in server.state_file.read_text(), "server.json never holds it"
+            assert state.password_file == str(server.state_dir / "password")
+        finally:
+            server.stop()
+    assert passwords[0] != passwords[1] and "Metaflow-Kestra-1" not in passwords
+    assert len(passwords[0]) >= 24
+    again, _ = make_server(tmp_path, port=first.settings.port).start()
+    try:
+        assert again.password == passwords[0], "a restart keeps the state directory's password"
+    finally:
+        LocalServer(first.settings).stop()
+
+
+def test_a_state_directory_made_by_an_older_release_is_tightened(tmp_path):
+    server = make_server(tmp_path)
+    server.state_dir.mkdir(parents=True, mode=0o755)
+    os.chmod(server.state_dir, 0o755)
+    (server.state_dir / "kestra-config.json").write_text("{}")
+    os.chmod(server.state_dir / "kestra-config.json", 0o644)
+    server.start()
+    try:
+        assert mode_of(server.state_dir) == 0o700
+        assert mode_of(server.config_file) == 0o600
+    finally:
+        server.stop()
+
+
+def test_a_state_directory_others_could_plant_is_refused(tmp_path):
+    writable = make_server(tmp_path)
+    writable.state_dir.mkdir(parents=True)
+    os.chmod(writable.state_dir, 0o777)  # anyone could have put a config or a database in it
+    with pytest.raises(ServerError, match="not private to this user"):
+        writable.start()
+    linked = make_server(tmp_path)
+    target = tmp_path / "elsewhere"
+    target.mkdir(mode=0o700)
+    linked.state_dir.symlink_to(target)
+    with pytest.raises(ServerError, match="it is a link"):
+        linked.start()
+    if os.getuid() == 0:  # as root, a directory of another user can be made here
+        foreign = make_server(tmp_path)
+        foreign.state_dir.mkdir(mode=0o700)
+        os.chown(foreign.state_dir, 4321, 4321)
+        with pytest.raises(ServerError, match="owner is uid 4321"):
+            foreign.start()
+
+
+def environment_of(pid):
+    with open("/proc/%d/environ" % pid, "rb") as handle:
+        return dict(item.split(b"=", 1) for item in handle.read().split(b"\0") if b"=" in item)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/environ"), reason="reads /proc")
+def test_tasks_get_the_environment_of_server_start_or_only_what_the_allow_list_names(tmp_path, monkeypatch):
+    monkeypatch.setenv("KEEP_THIS_TOKEN", "kept")
+    monkeypatch.setenv("CLOUD_SECRET_KEY", "secret")
+    for allowed, expect_secret in ((None, True), (("KEEP_*",), False)):
+        server = make_server(tmp_path, task_env=allowed)
+        state, _ = server.start()
+        try:
+            environment = environment_of(state.pid)
+        finally:
+            server.stop()
+        assert environment[b"KEEP_THIS_TOKEN"] == b"kept"
+        assert (b"CLOUD_SECRET_KEY" in environment) == expect_secret, allowed
+        assert environment[b"PATH"].startswith(os.path.dirname(sys.executable).encode())
+        assert b"HOME" in environment
+
+
+def test_the_allow_list_comes_from_the_environment_or_the_option(monkeypatch):
+    monkeypatch.setenv("METAFLOW_KESTRA_TASK_ENV", "AWS_*, METAFLOW_*,EXTRA")
+    assert ServerSettings.from_environment().task_env == ("AWS_*", "METAFLOW_*", "EXTRA")
+    assert ServerSettings.from_environment(task_env=("ONLY",)).task_env == ("ONLY",)
+    monkeypatch.setenv("METAFLOW_KESTRA_MAX_REQUEST_MB", "0")
+    with pytest.raises(ServerError, match="at least 1"):
+        ServerSettings.from_environment()
+
+
+def test_a_server_started_by_an_older_release_can_still_be_stopped(tmp_path):
+    import json
+
+    server = make_server(tmp_path)
+    state, _ = server.start()
+    recorded = json.loads(server.state_file.read_text())
+    recorded["password"] = recorded.pop("password_file") and "Metaflow-Kestra-1"  # as 6b568e2 wrote it
+    server.state_file.write_text(json.dumps(recorded))
+    found = server.running_state()
+    assert found is not None and found.pid == state.pid
+    with pytest.raises(ServerError, match="Restart it"):
+        found.password
+    assert server.stop() and not alive(state.pid)

@@ -10,7 +10,8 @@ import java.util.Map;
  * and what it reads of Kestra's own: the basic-auth {@code open-urls}.
  */
 public record ServerOptions(String host, int port, int managementPort, String username, String password,
-                            int workerThreads, String kestraVersion, List<String> openUrls) {
+                            int workerThreads, String kestraVersion, List<String> openUrls,
+                            long maxRequestBytes) {
 
     @SuppressWarnings("unchecked")
     public static ServerOptions from(Map<String, Object> config) {
@@ -23,7 +24,8 @@ public record ServerOptions(String host, int port, int managementPort, String us
             String.valueOf(local.getOrDefault("password", "Admin1234")),
             ((Number) local.getOrDefault("worker-threads", 16)).intValue(),
             String.valueOf(local.getOrDefault("kestra-version", "unknown")),
-            openUrls(config)
+            openUrls(config),
+            ((Number) local.getOrDefault("max-request-bytes", 128L << 20)).longValue()
         );
     }
 

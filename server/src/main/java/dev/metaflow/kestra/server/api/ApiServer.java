@@ -85,8 +85,15 @@ public final class ApiServer {
     }
 
     private Response dispatch(HttpExchange exchange) throws Exception {
-        String rawPath = exchange.getRequestURI().getPath();
-        String[] path = rawPath.substring(1).split("/");
+        if (!LoopbackHost.accepts(exchange.getRequestHeaders().getFirst("Host"))) {
+            // A page on another site that rebinds its name to 127.0.0.1 still sends its own Host.
+            throw new ApiException(403, "Forbidden: this server answers requests for 127.0.0.1 and "
+                + "localhost only, not for Host '" + exchange.getRequestHeaders().getFirst("Host") + "'");
+        }
+        // Routed on the raw path, each segment decoded on its own: an escaped "/" or "." stays
+        // inside its segment (and a tenant of "%2E%2E" is refused below, never a path).
+        String rawPath = exchange.getRequestURI().getRawPath();
+        String[] path = PathSegments.decode(rawPath);
         String method = exchange.getRequestMethod();
         if (rawPath.startsWith("/api/v1/") && !isOpen(rawPath, options.openUrls())
             && !auth.accepts(exchange.getRequestHeaders().getFirst("Authorization"))) {
@@ -98,7 +105,12 @@ public final class ApiServer {
             if (variables == null) {
                 continue;
             }
-            Object answer = route.handler().handle(new Request(exchange, variables));
+            String tenant = variables.get("tenant");
+            if (tenant != null && !PathSegments.isTenant(tenant)) {
+                throw new ApiException(400, "Invalid tenant '" + tenant + "': a tenant id is letters, digits, "
+                    + "'_' and '-', starting with a letter or a digit");
+            }
+            Object answer = route.handler().handle(new Request(exchange, variables, options.maxRequestBytes()));
             return answer instanceof Response response ? response : Response.json(200, answer);
         }
         throw new ApiException(404, "Not Found");

@@ -16,11 +16,13 @@ public final class Request {
     private final HttpExchange exchange;
     private final Map<String, String> pathVariables;
     private final Map<String, List<String>> query;
+    private final long maxBodyBytes;
     private byte[] body;
 
-    Request(HttpExchange exchange, Map<String, String> pathVariables) {
+    Request(HttpExchange exchange, Map<String, String> pathVariables, long maxBodyBytes) {
         this.exchange = exchange;
         this.pathVariables = pathVariables;
+        this.maxBodyBytes = maxBodyBytes;
         this.query = parseQuery(exchange.getRequestURI().getRawQuery());
     }
 
@@ -73,11 +75,38 @@ public final class Request {
         return Optional.ofNullable(exchange.getRequestHeaders().getFirst(name));
     }
 
+    /**
+     * The body, read only when a handler asks for it (after the credential check, and for a
+     * webhook after its key matched), and never more than the server's limit
+     * ({@code local-server.max-request-bytes}): a larger body is a 413, refused from its
+     * Content-Length before any of it is read, or as soon as the limit is passed.
+     */
     public byte[] body() throws IOException {
         if (body == null) {
-            body = exchange.getRequestBody().readAllBytes();
+            String declared = exchange.getRequestHeaders().getFirst("Content-Length");
+            if (declared != null && parseLength(declared) > maxBodyBytes) {
+                throw tooLarge(declared + " bytes");
+            }
+            byte[] read = exchange.getRequestBody().readNBytes((int) Math.min(maxBodyBytes + 1, Integer.MAX_VALUE - 8));
+            if (read.length > maxBodyBytes) {
+                throw tooLarge("more than " + maxBodyBytes + " bytes");
+            }
+            body = read;
         }
         return body;
+    }
+
+    private ApiException tooLarge(String size) {
+        return new ApiException(413, "Request body too large: " + size + ", over this server's limit of "
+            + maxBodyBytes + " bytes (metaflow-kestra server start --max-request-mb)");
+    }
+
+    private static long parseLength(String declared) {
+        try {
+            return Long.parseLong(declared.trim());
+        } catch (NumberFormatException e) {
+            throw new ApiException(400, "Invalid Content-Length '" + declared + "'");
+        }
     }
 
     public String bodyText() throws IOException {
