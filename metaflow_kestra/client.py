@@ -9,7 +9,7 @@ import time
 import requests
 
 from . import states
-from .errors import KestraError
+from .errors import KestraError, WaitTimedOut, flow_command
 from .versions import TESTED_LINES, supported_major, tested
 
 DEFAULT_TIMEOUT = 30
@@ -284,8 +284,8 @@ class KestraClient:
                     return execution
             if time.monotonic() > deadline:
                 still = " (tasks not ended: %s)" % ", ".join(pending) if state in states.TERMINAL else ""
-                raise KestraError("Execution %s did not finish within %ds (state %s%s)."
-                                  % (execution_id, timeout, state, still))
+                raise WaitTimedOut("Execution %s did not finish within %ds (state %s%s)."
+                                   % (execution_id, timeout, state, still))
             time.sleep(poll)
 
     def ended(self, execution):
@@ -307,6 +307,17 @@ class KestraClient:
 
     def _url(self, path):
         return "%s/api/v1/%s/%s" % (self.connection.url, self.connection.tenant, path)
+
+    def has_ui(self):
+        """Whether Kestra's UI answers at <server>/ui/ (our local server has none): links to it are
+        printed only then."""
+        if not hasattr(self, "_has_ui"):
+            try:
+                response = self.session.get(self.connection.url + "/ui/", timeout=5, allow_redirects=True)
+                self._has_ui = response.status_code == 200 and "html" in response.headers.get("Content-Type", "")
+            except requests.RequestException:
+                self._has_ui = False
+        return self._has_ui
 
     def _request(self, method, path, allow=(), not_found=None, url=None, **kwargs):
         url = url or self._url(path)
@@ -375,8 +386,8 @@ def _label(execution, key):
 
 
 def _flow_not_found(namespace, flow_id):
-    return ("Kestra has no flow %s in namespace %s. Deploy it first with `python flow.py kestra "
-            "create` (or check --kestra-namespace / --flow-id)." % (flow_id, namespace))
+    return ("Kestra has no flow %s in namespace %s. Deploy it first with `%s` (or check "
+            "--kestra-namespace / --flow-id)." % (flow_id, namespace, flow_command("kestra create")))
 
 
 def unfinished_tasks(execution, expected=()):

@@ -25,6 +25,7 @@ from .safe_tar import extract_all, refusal
 
 NAMESPACE_DIR = "metaflow-code"
 CACHE_ENV = "METAFLOW_KESTRA_CODE_CACHE"
+HOME_ENV = "METAFLOW_KESTRA_HOME"  # local_server.settings.ENV_HOME, without importing it on the worker
 CACHE_LIMIT_ENV = "METAFLOW_KESTRA_CODE_CACHE_MB"
 DEFAULT_CACHE_LIMIT_MB = 1024
 USED_MARKER = ".metaflow-kestra-used"  # touched at each use: the eviction order
@@ -60,11 +61,14 @@ def build(flow, environment, echo, suffixes=None):
 
 
 def cache_root():
-    """This user's package cache: METAFLOW_KESTRA_CODE_CACHE, else under ~/.cache, else in the
-    user's runtime directory (XDG_RUNTIME_DIR), else in the temporary directory, named by uid."""
+    """This user's package cache: METAFLOW_KESTRA_CODE_CACHE, else `code` in METAFLOW_KESTRA_HOME
+    (the one home of all state and caches), else under ~/.cache, else in the user's runtime
+    directory (XDG_RUNTIME_DIR), else in the temporary directory, named by uid."""
     configured = os.environ.get(CACHE_ENV)
     if configured:
         return configured
+    if os.environ.get(HOME_ENV):
+        return os.path.join(os.path.expanduser(os.environ[HOME_ENV]), "code")
     home = os.path.expanduser("~")
     if home != "~" and os.path.isdir(home) and os.access(home, os.W_OK):
         return os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(home, ".cache"),

@@ -19,6 +19,26 @@ class KestraError(Exception):
         return "%s\n%s" % (self, self.detail)
 
 
+class KestraDeployerError(KestraError, RuntimeError):
+    """A call of the Deployer API failed (a command it ran, or a request it made); the message is
+    the one-line reason. A RuntimeError, as Metaflow's own deployers raise, so `except
+    RuntimeError` keeps working; a KestraError, as everything this package raises."""
+
+
+class WaitTimedOut(KestraError):
+    """A wait for an execution gave up; the execution itself goes on."""
+
+
+def flow_command(rest):
+    """`python <the user's flow file> kestra <rest>`, for advice in messages (flow.py where the
+    command did not come from a flow file)."""
+    import os
+    import sys
+
+    script = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0].endswith(".py") else "flow.py"
+    return "python %s %s" % (script, rest)
+
+
 class DownloadError(KestraError):
     """A file from a package repository could not be fetched or verified."""
 

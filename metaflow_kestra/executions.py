@@ -9,7 +9,7 @@ import json
 import time
 
 from . import ids, states
-from .errors import KestraError
+from .errors import KestraError, flow_command
 from .parameters import BOOLEAN, JSON, parameter_kinds
 from .progress import ProgressPrinter, failed_steps
 from .started_by import TAGS_LABEL  # the runtime reads the run's tags there
@@ -175,27 +175,62 @@ def _failed_children(client, execution_id, limit, settle, poll):
 
 def run_logs(client, execution_id, task_id=None):
     """Log entries of the run: its execution's and those of the child executions it started
-    (foreach bodies with `--foreach subflows`, Loop items on Kestra 2.x), at every depth, in time order."""
-    entries, todo = [], [execution_id]
+    (foreach bodies with `--foreach subflows`, Loop items on Kestra 2.x), at every depth, in time
+    order, each with a `label` that tells foreach items and attempts apart (`score[1] attempt 2`)."""
+    entries, todo = [], [(execution_id, None)]
     while todo:
-        current = todo.pop()
-        entries.extend(client.logs(current, task_id=task_id))
-        todo.extend(child["id"] for child in client.child_executions(current, size=100000))
+        current, item = todo.pop()
+        found = client.logs(current, task_id=task_id)
+        if found:
+            label_entries(found, client.execution(current), item)
+            entries.extend(found)
+        for child in client.child_executions(current, size=100000):
+            child_item = (child.get("loopRun") or {}).get("index")
+            todo.append((child["id"], child_item if child_item is not None else item))
     return sorted(entries, key=lambda entry: entry.get("timestamp") or "")
 
 
+def label_entries(entries, execution, item=None):
+    """Set each entry's `label`: its task, the foreach item its task run ran (the task run's value
+    in-flow, else the item of the child execution), and its attempt when it is not the first."""
+    values = {run["id"]: run.get("value") for run in execution.get("taskRunList") or []}
+    for entry in entries:
+        value = values.get(entry.get("taskRunId"))
+        if value is None:
+            value = item
+        label = entry.get("taskId", "")
+        if value is not None:
+            label += "[%s]" % value
+        attempt = entry.get("attemptNumber") or 0
+        if attempt:
+            label += " attempt %d" % (attempt + 1)
+        entry["label"] = label
+    return entries
+
+
 def format_logs(entries):
-    return ["%s %-5s [%s] %s" % (e.get("timestamp", "")[:19], e.get("level", ""), e.get("taskId", ""),
+    return ["%s %-5s [%s] %s" % (e.get("timestamp", "")[:19], e.get("level", ""), e.get("label") or e.get("taskId", ""),
                                  e.get("message", "")) for e in entries]
 
 
+def graph_order(graph):
+    """The flow's step names in the order the graph runs them (Metaflow's own iteration is by name)."""
+    ordered = list(getattr(graph, "sorted_nodes", None) or ())
+    return ordered + sorted(node.name for node in graph if node.name not in ordered)
+
+
 def execution_of(run_id):
+    """The execution id of a run id, given as `kestra-<id>` or as the pathspec `Flow/kestra-<id>`
+    that `run --wait` prints."""
+    flow, _, run = run_id.rpartition("/")
     try:
-        return ids.execution_id_of(run_id)
+        if flow and "/" in flow:
+            raise KestraError(run_id)
+        return ids.execution_id_of(run if flow else run_id)
     except KestraError:
         raise KestraError(
-            "%s is not a run started by Kestra: metaflow-kestra run ids look like kestra-<execution id>."
-            % run_id
+            "%s is not a run started by Kestra: metaflow-kestra run ids look like kestra-<execution id> "
+            "(or, as a pathspec, <Flow>/kestra-<execution id>)." % run_id
         )
 
 
@@ -235,6 +270,13 @@ def resume_execution(client, target, context, origin_run_id, step=None, tags=())
     from .started_by import ORIGIN_LABEL, RERUN_LABEL
 
     origin = execution_of_flow(client, target, origin_run_id)
+    if origin["state"]["current"] not in states.TERMINAL:
+        # Metaflow's resume clones what finished: a run still going has not finished what it will.
+        raise KestraError("Run %s is %s: resume clones a run that has ended. Wait for it (`%s`) or "
+                          "stop it (`%s`), then resume it." % (
+                              origin_run_id, origin["state"]["current"],
+                              flow_command("kestra wait --run-id %s" % origin_run_id),
+                              flow_command("kestra terminate --run-id %s" % origin_run_id)))
     if step is not None and step not in [node.name for node in context.graph]:
         raise KestraError("Flow %s has no step %r to resume from." % (context.flow_name, step))
     inputs = {name: _input_field(value) for name, value in (origin.get("inputs") or {}).items()
@@ -250,10 +292,14 @@ def restart_execution(client, target, run_id, settle=60):
     attempt of the same run (same run id). Returns once Kestra shows the restart."""
     execution = execution_of_flow(client, target, run_id)
     state = execution["state"]["current"]
+    if state not in states.TERMINAL:
+        raise KestraError("Run %s is %s: Kestra restarts only a failed run, and this one has not ended. "
+                          "Wait for it (`%s`); if it fails, restart it then."
+                          % (run_id, state, flow_command("kestra wait --run-id %s" % run_id)))
     if state != "FAILED":
-        raise KestraError("Run %s is %s: Kestra restarts only a failed run. Use `resume --clone-run-id %s` "
-                          "(with --step <step> to run finished steps again) for a new run that reuses what "
-                          "finished." % (run_id, state, run_id))
+        raise KestraError("Run %s is %s: Kestra restarts only a failed run. Use `%s` (with --step <step> "
+                          "to run finished steps again) for a new run that reuses what finished."
+                          % (run_id, state, flow_command("kestra resume --clone-run-id %s" % run_id)))
     if client.kestra_major() >= 2:
         _check_loops_restartable(client, execution, run_id, settle_loop_items(client, execution, settle))
     seen = len(execution["state"].get("histories") or [])
@@ -326,10 +372,10 @@ def _check_loops_restartable(client, execution, run_id, items):
         if loop_state is not None and loop_state not in states.FAILED:
             raise KestraError(
                 "Run %s: Kestra %s recorded foreach %s as %s although its item %s failed, so Kestra's "
-                "Restart cannot run that item again. Resume the run instead: `python flow.py kestra resume "
-                "--clone-run-id %s` reuses every task that finished." % (
+                "Restart cannot run that item again. Resume the run instead: `%s` reuses every task that "
+                "finished." % (
                     run_id, client.server_version(), loop_run.get("taskId"), loop_state, loop_run.get("index"),
-                    run_id))
+                    flow_command("kestra resume --clone-run-id %s" % run_id)))
 
 
 def _input_field(value):

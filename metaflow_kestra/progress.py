@@ -26,7 +26,7 @@ def step_summaries(execution, steps, loop_items=()):
     counts = OrderedDict()
     for run in execution.get("taskRunList") or []:
         if run["taskId"] in steps:
-            counts.setdefault(run["taskId"], Counter())[run["state"]["current"]] += 1
+            _count(counts, run["taskId"], run)
         elif run["taskId"].endswith(ITEMS_SUFFIX):
             children = child_counts(run)
             if children is not None:
@@ -37,8 +37,20 @@ def step_summaries(execution, steps, loop_items=()):
             counts.setdefault("%s items" % loop_task, Counter())[item["state"]["current"]] += 1
         for run in item.get("taskRunList") or []:
             if run["taskId"] in steps:
-                counts.setdefault(run["taskId"], Counter())[run["state"]["current"]] += 1
+                _count(counts, run["taskId"], run)
     return {step: _summary(counter) for step, counter in counts.items()}
+
+
+# A task run waiting for a worker slot, or a child execution not started yet, is queued, not running.
+QUEUED = frozenset(["CREATED", "QUEUED", "SUBMITTED"])
+RETRIED = "retried"  # a key of the counters beside the states: task runs on their second attempt or later
+
+
+def _count(counts, step, run):
+    counter = counts.setdefault(step, Counter())
+    counter[run["state"]["current"]] += 1
+    if len(run.get("attempts") or ()) > 1:
+        counter[RETRIED] += 1
 
 
 def child_counts(task_run):
@@ -53,17 +65,19 @@ def child_counts(task_run):
 
 
 def _summary(counter):
-    total = sum(counter.values())
+    retried = counter[RETRIED]
+    total = sum(n for state, n in counter.items() if state != RETRIED)
     done = sum(n for state, n in counter.items() if state in states.DONE)
     failed = sum(n for state, n in counter.items() if state in states.FAILED)
-    running = total - done - failed
+    queued = sum(n for state, n in counter.items() if state in QUEUED)
+    running = total - done - failed - queued
     if total == 1:
-        return "failed" if failed else "done" if done else "running"
+        state = "failed" if failed else "done" if done else "queued" if queued else "running"
+        return state + (" (retried)" if retried else "")
     parts = ["%d/%d done" % (done, total)]
-    if running:
-        parts.append("%d running" % running)
-    if failed:
-        parts.append("%d failed" % failed)
+    for count, what in ((running, "running"), (queued, "queued"), (failed, "failed"), (retried, "retried")):
+        if count:
+            parts.append("%d %s" % (count, what))
     return ", ".join(parts)
 
 

@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Tuple
 
-from .errors import KestraError
+from .errors import KestraError, flow_command
 
 
 class UnsupportedFlow(KestraError):
@@ -83,7 +83,7 @@ def start_step(graph, flow_name="flow"):
     if name not in graph:
         raise UnsupportedFlow(
             "Flow %s has no start step: name one with @step(start=True) (or call it `start`), "
-            "as `python flow.py check` says." % flow_name
+            "as `%s` says." % (flow_name, flow_command("check"))
         )
     return name
 

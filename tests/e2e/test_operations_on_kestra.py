@@ -24,14 +24,42 @@ def test_status_list_runs_logs_and_delete(workspace):
     assert run_id in kestra(workspace, "linear_flow", "list-runs", "--succeeded").stdout
     logs = kestra(workspace, "linear_flow", "logs", "--run-id", run_id).stdout
     assert "--- start ---" in logs and "--- end ---" in logs
+    assert logs.index("--- start ---") < logs.index("--- end ---"), "the graph's order, not the names'"
     kestra(workspace, "linear_flow", "delete")
     assert kestra(workspace, "linear_flow", "trigger", check=False).returncode == 1
 
 
+def test_a_finished_run_answers_to_its_pathspec_and_cannot_be_terminated(workspace):
+    """Issue 27, items 3 and 4: the pathspec `run --wait` prints was refused by --run-id, and
+    terminate of a finished run said it asked Kestra to kill it, and exited 0."""
+    done, run_id = run_on_kestra(workspace, "linear_flow")
+    pathspec = "LinearFlow/" + run_id
+    assert pathspec in done.stdout + done.stderr
+    assert "SUCCESS" in kestra(workspace, "linear_flow", "status", "--run-id", pathspec).stdout
+    refused = kestra(workspace, "linear_flow", "terminate", "--run-id", pathspec, check=False)
+    assert refused.returncode == 1 and "already ended SUCCESS: there is nothing to kill" in refused.stderr
+    waited = kestra(workspace, "linear_flow", "wait", "--run-id", run_id)
+    assert "ended SUCCESS" in waited.stdout + waited.stderr
+    assert "Kestra UI" not in done.stdout + done.stderr + waited.stdout + waited.stderr, \
+        "no link to a UI that this server does not serve"
+
+
 def test_terminate_kills_the_execution_and_the_run_is_not_successful(workspace, kestra_client):
     run_id_file = workspace.root / "slow.run-id"
-    kestra(workspace, "slow_flow", "run", "--run-id-file", str(run_id_file))
+    gave_up = kestra(workspace, "slow_flow", "run", "--run-id-file", str(run_id_file), "--wait", "--wait-timeout", "1",
+                     check=False)
     run_id = run_id_file.read_text()
+    # Issue 27, item 4: a wait that gives up says the run goes on, and how to wait again.
+    assert gave_up.returncode == 1
+    assert "The run goes on on Kestra" in gave_up.stderr
+    assert "python slow_flow.py kestra wait --run-id %s" % run_id in gave_up.stderr
+    # ...and a running run is neither restarted nor resumed (resume quietly started a second run).
+    before = len(kestra_client.search_executions(NAMESPACE, "slowflow"))
+    refused = kestra(workspace, "slow_flow", "restart", "--run-id", run_id, check=False)
+    assert refused.returncode == 1 and "has not ended" in refused.stderr, refused.stderr
+    refused = kestra(workspace, "slow_flow", "resume", "--clone-run-id", run_id, check=False)
+    assert refused.returncode == 1 and "resume clones a run that has ended" in refused.stderr, refused.stderr
+    assert len(kestra_client.search_executions(NAMESPACE, "slowflow")) == before
     deadline = time.time() + 120
     while "wait" not in _running_tasks(kestra_client, run_id[len("kestra-"):]):
         assert time.time() < deadline, "the slow step never started"
@@ -48,10 +76,12 @@ def test_terminate_stops_the_foreach_items_that_are_running(workspace, kestra_cl
     from metaflow_kestra.executions import settle_loop_items
 
     run_id_file = workspace.root / "slow-foreach.run-id"
-    kestra(workspace, "slow_foreach_flow", "run", "--run-id-file", str(run_id_file))
+    pid_dir = workspace.root / "slow-foreach-pids"
+    pid_dir.mkdir()
+    kestra(workspace, "slow_foreach_flow", "run", "--run-id-file", str(run_id_file), "--pid_dir", str(pid_dir))
     execution_id = run_id_file.read_text()[len("kestra-"):]
     deadline = time.time() + 120
-    while _running_tasks(kestra_client, execution_id).count("work") < 2:
+    while _running_tasks(kestra_client, execution_id).count("work") < 2 or len(list(pid_dir.glob("item-*.pid"))) < 2:
         assert time.time() < deadline, "the two foreach items never ran together"
         time.sleep(1)
     kestra(workspace, "slow_foreach_flow", "terminate", "--run-id", "kestra-" + execution_id)
@@ -59,16 +89,39 @@ def test_terminate_stops_the_foreach_items_that_are_running(workspace, kestra_cl
         assert time.time() < deadline + 60
         time.sleep(1)
     # Kestra 1 runs the items as task runs of the execution; Kestra 2 as executions of their own,
-    # which the kill must reach too. Either way both items ran, and both were stopped.
-    execution = kestra_client.execution(execution_id)
-    items = settle_loop_items(kestra_client, execution, timeout=60)
-    if kestra_client.kestra_major() >= 2:
-        ended = [item["state"]["current"] for item in items]
-    else:
-        assert items == []
-        ended = [run["state"]["current"] for run in execution["taskRunList"] if run["taskId"] == "work"]
-    assert len(ended) == 2 and all(state in states.FAILED for state in ended), ended
+    # which the kill must reach too. Either way both items ran, and both were stopped. Kestra 1.3
+    # may mark the execution KILLED before the worker reports an item's task run killed: polled.
+    while True:
+        execution = kestra_client.execution(execution_id)
+        items = settle_loop_items(kestra_client, execution, timeout=60)
+        if kestra_client.kestra_major() >= 2:
+            ended = [item["state"]["current"] for item in items]
+        else:
+            assert items == []
+            ended = [run["state"]["current"] for run in execution["taskRunList"] if run["taskId"] == "work"]
+        if len(ended) == 2 and all(state in states.FAILED for state in ended):
+            break
+        assert time.time() < deadline + 120, ended
+        time.sleep(1)
     assert "work" not in _running_tasks(kestra_client, execution_id)
+    # Kestra's record is not enough: the processes that ran the two items must be gone too (a
+    # warm start runs a step in a process that Kestra did not start, and never signals itself).
+    pids = {path.name: int(path.read_text()) for path in pid_dir.glob("item-*.pid")}
+    assert len(pids) == 2, pids
+    deadline = time.time() + 30
+    while any(_process_alive(pid) for pid in pids.values()):
+        assert time.time() < deadline, "the killed items still run: %s" % {
+            name: pid for name, pid in pids.items() if _process_alive(pid)}
+        time.sleep(0.5)
+
+
+def _process_alive(pid):
+    """Whether `pid` runs (a zombie has ended)."""
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def _running_tasks(client, execution_id):

@@ -1,10 +1,18 @@
+import os
 import time
 
-from metaflow import FlowSpec, step
+from metaflow import FlowSpec, Parameter, step
 
 
 class SlowForeachFlow(FlowSpec):
-    """Foreach items that take a minute: long enough to be terminated while they run."""
+    """Foreach items that take ten minutes: terminated while they run, and long enough that an item
+    the kill missed is still running when the test looks.
+
+    With --pid_dir, each item writes the pid of the process that runs it there, so a test can
+    see that a kill stopped the step itself, not only Kestra's record of it.
+    """
+
+    pid_dir = Parameter("pid_dir", default="")
 
     @step
     def start(self):
@@ -13,7 +21,12 @@ class SlowForeachFlow(FlowSpec):
 
     @step
     def work(self):
-        time.sleep(60)
+        if self.pid_dir:
+            path = os.path.join(self.pid_dir, "item-%s.pid" % self.input)
+            with open(path + ".part", "w") as handle:
+                handle.write(str(os.getpid()))
+            os.rename(path + ".part", path)  # whole, when the test sees it
+        time.sleep(600)
         self.next(self.join)
 
     @step

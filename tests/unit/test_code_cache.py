@@ -233,6 +233,7 @@ def test_a_planted_default_cache_in_tmp_costs_a_cold_unpack_not_the_task(tmp_pat
     monkeypatch.setenv("HOME", str(tmp_path / "no-home"))
     monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
     monkeypatch.delenv(code_package.CACHE_ENV, raising=False)
+    monkeypatch.delenv(code_package.HOME_ENV, raising=False)
     elsewhere = tmp_path / "attacker"
     elsewhere.mkdir(mode=0o700)
     (shared_tmp / ("metaflow-kestra-code-%d" % os.getuid())).symlink_to(elsewhere)
@@ -244,3 +245,16 @@ def test_a_planted_default_cache_in_tmp_costs_a_cold_unpack_not_the_task(tmp_pat
     assert target == str(workdir / ".metaflow-kestra-code" / sha)
     assert os.listdir(elsewhere) == []
     assert "is not private to this user (it is a link" in capsys.readouterr().err
+
+
+def test_metaflow_kestra_home_holds_the_code_cache_too(tmp_path, monkeypatch):
+    """Issue 27: the README calls METAFLOW_KESTRA_HOME the home of cache and state, and it did not move
+    the code cache."""
+    from metaflow_kestra.local_server.settings import ENV_HOME
+
+    assert code_package.HOME_ENV == ENV_HOME
+    monkeypatch.delenv(code_package.CACHE_ENV, raising=False)
+    monkeypatch.setenv(ENV_HOME, str(tmp_path / "home"))
+    assert code_package.cache_root() == str(tmp_path / "home" / "code")
+    monkeypatch.setenv(code_package.CACHE_ENV, str(tmp_path / "own"))
+    assert code_package.cache_root() == str(tmp_path / "own")

@@ -44,3 +44,24 @@ def test_stand_in_source_keeps_help_text_as_data():
 def test_a_flow_not_deployed_by_us_is_refused():
     with pytest.raises(KestraError, match="not deployed by metaflow-kestra"):
         describe_deployment({"namespace": "a", "id": "b", "variables": {}})
+
+
+def test_the_deployer_classes_and_their_one_error_import_from_the_package():
+    """Issue 27, item 6: no documented import path, and from_deployment raised KestraApiError or
+    KestraError, which were not the Deployer's error."""
+    import subprocess
+    import sys
+
+    import pytest
+
+    import metaflow_kestra
+    from metaflow_kestra.errors import KestraError
+
+    assert metaflow_kestra.KestraDeployedFlow.__name__ == "KestraDeployedFlow"
+    assert issubclass(metaflow_kestra.KestraDeployerError, RuntimeError)
+    assert issubclass(metaflow_kestra.KestraDeployerError, KestraError)
+    with pytest.raises(metaflow_kestra.KestraDeployerError, match="Cannot reach Kestra at http://127.0.0.1:9"):
+        metaflow_kestra.KestraDeployedFlow.from_deployment("team/none", kestra_host="http://127.0.0.1:9")
+    light = subprocess.run([sys.executable, "-c", "import sys, metaflow_kestra; print('metaflow' in sys.modules)"],
+                           capture_output=True, text=True)
+    assert light.stdout.strip() == "False", "a worker importing the package must not import Metaflow"

@@ -144,10 +144,10 @@ def test_progress_counts_child_executions_from_the_foreachitem_counters():
          "outputs": {"numberOfBatches": 1000, "iterations": {"SUCCESS": 400, "RUNNING": 16, "CREATED": 584}}},
     ]}
     assert progress.step_summaries(execution, {"start"}) == {
-        "start": "done", "start-foreach executions": "400/1000 done, 600 running"}
+        "start": "done", "start-foreach executions": "400/1000 done, 16 running, 584 queued"}
     just_started = {"taskRunList": [{"taskId": "s-foreach_items", "state": {"current": "RUNNING"},
                                      "outputs": {"numberOfBatches": 5}}]}
-    assert progress.step_summaries(just_started, set()) == {"s-foreach executions": "0/5 done, 5 running"}
+    assert progress.step_summaries(just_started, set()) == {"s-foreach executions": "0/5 done, 5 queued"}
 
 
 def test_children_forward_the_root_trigger_and_start_date():

@@ -28,3 +28,24 @@ def test_printer_prints_only_changes():
     printer(EXECUTION)
     printer(EXECUTION)
     assert len(lines) == 2
+
+
+def test_queued_is_told_apart_from_running_and_retries_show():
+    """Issue 27, items 4 and 5: queued child executions counted as running, and --wait did not show
+    a retry."""
+    retried = dict(run("score", "RUNNING", "0"), attempts=[{"state": {"current": "FAILED"}},
+                                                          {"state": {"current": "RUNNING"}}])
+    execution = {"taskRunList": [run("start", "SUCCESS"), retried, run("score", "CREATED", "1"),
+                                 run("score", "QUEUED", "2"), run("score", "SUCCESS", "3")]}
+    assert step_summaries(execution, {"start", "score"}) == {
+        "start": "done", "score": "1/4 done, 1 running, 2 queued, 1 retried"}
+    alone = {"taskRunList": [dict(run("end", "RUNNING"), attempts=[{}, {}])]}
+    assert step_summaries(alone, {"end"}) == {"end": "running (retried)"}
+    assert step_summaries({"taskRunList": [run("end", "CREATED")]}, {"end"}) == {"end": "queued"}
+
+
+def test_child_executions_not_started_are_queued():
+    items = run("score_items", "RUNNING")
+    items["outputs"] = {"numberOfBatches": 5, "iterations": {"SUCCESS": 1, "RUNNING": 1}}
+    assert step_summaries({"taskRunList": [items]}, {"score"}) == {
+        "score executions": "1/5 done, 1 running, 3 queued"}

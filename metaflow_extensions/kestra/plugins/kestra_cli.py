@@ -208,7 +208,8 @@ def start_options(command):
     return command
 
 
-run_id_option = click.option("--run-id", required=True, help="Metaflow run id (kestra-<execution id>).")
+run_id_option = click.option("--run-id", required=True,
+                             help="Metaflow run id (kestra-<execution id>, or the pathspec <Flow>/kestra-<execution id>).")
 
 
 def command(*args, options=(), **kwargs):
@@ -358,7 +359,7 @@ def _start(obj, client, run_id_file, wait, wait_timeout, tags, attribute_file, v
 
 def _follow_started(obj, client, run_id, run_id_file, wait, wait_timeout, attribute_file, verb="Started"):
     from metaflow_kestra import ids
-    from metaflow_kestra.executions import execution_url, follow
+    from metaflow_kestra.executions import execution_url
 
     target = obj.kestra_target
     execution_id = ids.execution_id_of(run_id)
@@ -368,15 +369,45 @@ def _follow_started(obj, client, run_id, run_id_file, wait, wait_timeout, attrib
         write_file(run_id_file, run_id.encode(), "the run id")
     pathspec = "%s/%s" % (obj.flow.name, run_id)
     _write_attributes(attribute_file, obj, pathspec=pathspec)
-    url = execution_url(client.connection, target, execution_id)
+    url = execution_url(client.connection, target, execution_id) if client.has_ui() else None
     obj.echo("%s Kestra execution *%s*: Metaflow run *%s*." % (verb, execution_id, pathspec))
-    obj.echo("Kestra UI: %s" % url)
+    if url:
+        obj.echo("Kestra UI: %s" % url)
     if not wait:
         return
-    state = follow(client, execution_id, [node.name for node in obj.graph], obj.echo_always, wait_timeout)
-    obj.echo_always("Execution %s ended %s. Metaflow run: %s  Kestra UI: %s" % (execution_id, state, pathspec, url))
+    _wait_for(obj, client, run_id, execution_id, wait_timeout, pathspec, url)
+
+
+def _wait_for(obj, client, run_id, execution_id, wait_timeout, pathspec, url):
+    """Follow the execution to its end with progress; exit 1 unless it succeeded. A wait that
+    times out says that the run goes on, and how to wait for it again."""
+    from metaflow_kestra.errors import KestraError, WaitTimedOut, flow_command
+    from metaflow_kestra.executions import follow
+
+    try:
+        state = follow(client, execution_id, [node.name for node in obj.graph], obj.echo_always, wait_timeout)
+    except WaitTimedOut as stopped:
+        raise KestraError("%s The run goes on on Kestra: wait for it again with `%s`, or stop it with `%s`."
+                          % (stopped, flow_command("kestra wait --run-id %s" % run_id),
+                             flow_command("kestra terminate --run-id %s" % run_id)))
+    obj.echo_always("Execution %s ended %s. Metaflow run: %s%s"
+                    % (execution_id, state, pathspec, "  Kestra UI: %s" % url if url else ""))
     if state != "SUCCESS":
         sys.exit(1)
+
+
+@command(help="Wait for a run to end, with live progress; exit 0 only if it succeeded.", options=[
+    run_id_option, click.option("--wait-timeout", default=3600, show_default=True, type=int,
+                                callback=_at_least_one, help="Give up after this many seconds."),
+])
+def wait(obj, run_id, wait_timeout):
+    from metaflow_kestra.executions import execution_of_flow, execution_url
+
+    client = _client(obj)
+    execution = execution_of_flow(client, obj.kestra_target, run_id)
+    run = "kestra-%s" % execution["id"]
+    url = execution_url(client.connection, obj.kestra_target, execution["id"]) if client.has_ui() else None
+    _wait_for(obj, client, run, execution["id"], wait_timeout, "%s/%s" % (obj.flow.name, run), url)
 
 
 @command(help="Show the state of a run on Kestra.", options=[
@@ -412,9 +443,16 @@ def list_runs(obj, which):
 def terminate(obj, run_id):
     from metaflow_kestra.executions import execution_of_flow
 
+    from metaflow_kestra import states
+    from metaflow_kestra.errors import KestraError
+
     client = _client(obj)
-    client.kill(execution_of_flow(client, obj.kestra_target, run_id)["id"])
-    obj.echo("Asked Kestra to kill the execution of run *%s*." % run_id)
+    execution = execution_of_flow(client, obj.kestra_target, run_id)
+    state = execution["state"]["current"]
+    if state in states.TERMINAL:
+        raise KestraError("Run %s already ended %s: there is nothing to kill." % (run_id, state))
+    client.kill(execution["id"])
+    obj.echo("Asked Kestra to kill the execution of run *%s* (it was %s)." % (run_id, state))
 
 
 @command(help="Suspend a running run: tasks already running finish, no new task starts until unsuspend.",
@@ -449,11 +487,11 @@ def delete(obj):
 ])
 def logs(obj, run_id, step):
     from metaflow_kestra.executions import (
-        ended_recently, execution_of_flow, format_logs, run_logs, settled, steps_that_ran)
+        ended_recently, execution_of_flow, format_logs, graph_order, run_logs, settled, steps_that_ran)
 
     client = _client(obj)
     execution = execution_of_flow(client, obj.kestra_target, run_id)
-    steps = [node.name for node in obj.graph] if step is None else [step]
+    steps = graph_order(obj.graph) if step is None else [step]
     read = lambda: run_logs(client, execution["id"], task_id=step)  # noqa: E731
     if ended_recently(execution):  # Kestra may still be storing its last lines
         entries = settled(read, expected_tasks=steps_that_ran(execution, steps))

@@ -14,13 +14,23 @@ from metaflow.runner.utils import get_lower_level_group, handle_timeout, tempora
 
 from metaflow_kestra.client import CONNECTION_KEYWORDS as CONNECTION_KWARGS
 from metaflow_kestra.connection import ENV_PASSWORD, ENV_TOKEN
+from metaflow_kestra.errors import KestraDeployerError, KestraError
 
 
-class KestraDeployerError(RuntimeError):
-    """A `python flow.py kestra ...` command the Deployer ran failed; the message is its one-line reason.
+def _deployer_errors(function):
+    """The Deployer's calls that talk to Kestra themselves raise KestraDeployerError, as its commands do."""
+    import functools
 
-    A RuntimeError, as Metaflow's own deployers raise, so `except RuntimeError` keeps working.
-    """
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except KestraDeployerError:
+            raise
+        except KestraError as error:
+            raise KestraDeployerError(error.render()) from error
+
+    return wrapper
 
 
 def _connect(connection):
@@ -229,6 +239,7 @@ class KestraDeployedFlow(DeployedFlow):
         return True
 
     @classmethod
+    @_deployer_errors
     def from_deployment(cls, identifier: str, metadata: Optional[str] = None, **connection):
         """The deployed flow `<namespace>/<flow id>` (namespace `metaflow` if omitted).
 
@@ -252,6 +263,7 @@ class KestraDeployedFlow(DeployedFlow):
         return cls(deployer=deployer)
 
     @classmethod
+    @_deployer_errors
     def get_triggered_run(cls, identifier: str, run_id: str, metadata: Optional[str] = None, **connection):
         """The run `run_id` of deployed flow `identifier` (connection keywords as from_deployment's)."""
         return cls.from_deployment(identifier, metadata, **connection).get_run(run_id)
