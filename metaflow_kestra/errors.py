@@ -29,14 +29,22 @@ class WaitTimedOut(KestraError):
     """A wait for an execution gave up; the execution itself goes on."""
 
 
-def flow_command(rest):
-    """`python <the user's flow file> kestra <rest>`, for advice in messages (flow.py where the
-    command did not come from a flow file)."""
-    import os
-    import sys
+# The flow file of the `python <file> kestra ...` command running in this process, if one is.
+_flow_file = None
 
-    script = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0].endswith(".py") else "flow.py"
-    return "python %s %s" % (script, rest)
+
+def set_flow_file(path):
+    """Called by the `kestra` command group: advice then names the user's own file."""
+    global _flow_file
+    _flow_file = path
+
+
+def flow_command(rest):
+    """`python <the user's flow file> <rest>`, for advice in messages (flow.py outside a flow's
+    command, e.g. from the Deployer API)."""
+    import os
+
+    return "python %s %s" % (os.path.basename(_flow_file) if _flow_file else "flow.py", rest)
 
 
 class DownloadError(KestraError):

@@ -126,3 +126,15 @@ def test_flow_has_a_kestra_command_group(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "Compile, deploy, trigger and follow this flow on Kestra" in result.stdout
+
+
+def test_advice_names_the_users_flow_file_inside_its_command_and_flow_py_elsewhere():
+    """Issue 27, item 6: error messages named flow.py instead of the user's file."""
+    from metaflow_kestra import errors
+
+    try:
+        assert errors.flow_command("kestra create") == "python flow.py kestra create"
+        errors.set_flow_file("/home/me/project/my_flow.py")
+        assert errors.flow_command("kestra create") == "python my_flow.py kestra create"
+    finally:
+        errors.set_flow_file(None)

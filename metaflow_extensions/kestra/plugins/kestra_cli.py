@@ -32,8 +32,13 @@ def cli():
 @click.pass_obj
 def kestra(obj, kestra_host, kestra_user, kestra_password, kestra_token, kestra_tenant,
            kestra_namespace, flow_id):
+    import sys
+
     from metaflow_kestra.deploying import Target
+    from metaflow_kestra.errors import set_flow_file
     from metaflow_kestra.graph_checks import run_checks
+
+    set_flow_file(sys.argv[0])  # the flow file, as Metaflow's CLI was started
 
     # Metaflow's own graph checks first, as every scheduler integration does.
     run_checks(obj)
