@@ -126,6 +126,17 @@ def test_flow_has_a_kestra_command_group(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "Compile, deploy, trigger and follow this flow on Kestra" in result.stdout
+    # Issue 27, item 6: a group option after the command got only click's "no such option".
+    misplaced = subprocess.run(
+        [sys.executable, str(flow), "kestra", "run", "--kestra-host", "http://127.0.0.1:9"],
+        capture_output=True, text=True, cwd=str(tmp_path), env=env,
+    )
+    assert misplaced.returncode == 2
+    assert ("--kestra-host is an option of the `kestra` group: give it before the command, as in "
+            "`python hello_flow.py kestra --kestra-host ... run ...`") in misplaced.stderr
+    unknown = subprocess.run([sys.executable, str(flow), "kestra", "run", "--bogus"],
+                             capture_output=True, text=True, cwd=str(tmp_path), env=env)
+    assert unknown.returncode == 2 and "no such option: --bogus" in unknown.stderr
 
 
 def test_advice_names_the_users_flow_file_inside_its_command_and_flow_py_elsewhere():

@@ -20,7 +20,31 @@ def cli():
     pass
 
 
-@cli.group(help="Compile, deploy, trigger and follow this flow on Kestra.")
+class _KestraGroup(click.Group):
+    """The `kestra` group: an option of the group given after the command gets a hint, not only
+    click's "no such option" (`kestra run --kestra-host URL` is a common slip)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except click.NoSuchOption as error:
+            group_options = {name for param in self.params for name in getattr(param, "opts", ())}
+            if error.option_name not in group_options:
+                raise
+            command = error.ctx.info_name if error.ctx is not None else "<command>"
+            raise click.UsageError(
+                "%s is an option of the `kestra` group: give it before the command, as in "
+                "`python %s kestra %s ... %s ...`." % (
+                    error.option_name, _script_name(), error.option_name, command), ctx=error.ctx)
+
+
+def _script_name():
+    import os
+
+    return os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "flow.py"
+
+
+@cli.group(cls=_KestraGroup, help="Compile, deploy, trigger and follow this flow on Kestra.")
 @click.option("--kestra-host", default=None, help="Kestra URL (env METAFLOW_KESTRA_HOST; default: the local server).")
 @click.option("--kestra-user", default=None, help="Basic-auth user (env METAFLOW_KESTRA_USER).")
 @click.option("--kestra-password", default=None, help="Basic-auth password (env METAFLOW_KESTRA_PASSWORD).")
