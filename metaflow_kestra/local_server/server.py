@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, replace
 
 from ..errors import ServerError
 from .build import SERVER_MAIN_CLASS, ensure_built
-from .credentials import USERNAME, password_for, private_state_dir, read_private, write_private
+from .credentials import PASSWORD_FILE, USERNAME, password_for, private_state_dir, read_private, write_private
 from .java import find_java, required_java
 from .kestra_config import write_config
 from .settings import LINE_VERSIONS, LOOPBACK
@@ -129,7 +129,7 @@ class LocalServer:
             url=self.settings.url,
             health_url=self.settings.health_url,
             username=USERNAME,
-            password_file=str(self.state_dir / "password"),
+            password_file=str(self.state_dir / PASSWORD_FILE),
             kestra_version=self.settings.kestra_version,
             config_path=str(self.config_file),
             log_path=str(self.log_file),

@@ -31,17 +31,13 @@ class _KestraGroup(click.Group):
             group_options = {name for param in self.params for name in getattr(param, "opts", ())}
             if error.option_name not in group_options:
                 raise
+            from metaflow_kestra.errors import flow_command
+
             command = error.ctx.info_name if error.ctx is not None else "<command>"
             raise click.UsageError(
-                "%s is an option of the `kestra` group: give it before the command, as in "
-                "`python %s kestra %s ... %s ...`." % (
-                    error.option_name, _script_name(), error.option_name, command), ctx=error.ctx)
-
-
-def _script_name():
-    import os
-
-    return os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "flow.py"
+                "%s is an option of the `kestra` group: give it before the command, as in `%s`." % (
+                    error.option_name, flow_command("kestra %s ... %s ..." % (error.option_name, command))),
+                ctx=error.ctx)
 
 
 @cli.group(cls=_KestraGroup, help="Compile, deploy, trigger and follow this flow on Kestra.")
