@@ -312,8 +312,8 @@ class KestraClient:
         """Whether Kestra's UI answers at <server>/ui/ (our local server has none): links to it are
         printed only then."""
         if not hasattr(self, "_has_ui"):
-            try:
-                response = self.session.get(self.connection.url + "/ui/", timeout=5, allow_redirects=True)
+            try:  # Kestra serves its UI's page to anyone: no credentials go with this request
+                response = requests.get(self.connection.url + "/ui/", timeout=5, allow_redirects=True)
                 self._has_ui = response.status_code == 200 and "html" in response.headers.get("Content-Type", "")
             except requests.RequestException:
                 self._has_ui = False

@@ -104,6 +104,15 @@ class _TenantTokenGate:
                 import requests
 
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if not self.path.startswith("/api/"):
+                    # As Kestra serves its UI's page to anyone (the client asks whether there is one,
+                    # without credentials): answered as the local server answers, not an API call.
+                    answer = requests.get(gate.server.url + self.path, timeout=30)
+                    self.send_response(answer.status_code)
+                    self.send_header("Content-Length", str(len(answer.content)))
+                    self.end_headers()
+                    self.wfile.write(answer.content)
+                    return
                 prefix = "/api/v1/%s/" % gate.tenant
                 untenanted = self.path.split("?")[0] == "/api/v1/configs"  # Kestra's, for every tenant
                 if self.headers.get("Authorization") != "Bearer %s" % gate.token or not (
