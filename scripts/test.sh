@@ -15,9 +15,9 @@ if [ "$#" -gt 0 ]; then
 fi
 status=0
 echo "=== pass 1: the whole suite on Kestra ${METAFLOW_KESTRA_VERSION:-1.3 (the default)}"
-python -m pytest -ra || status=$?
+python -m pytest -ra --durations=20 || status=$?  # the slowest 20: keep CI inside its limit
 version_2="${METAFLOW_KESTRA_TEST_VERSION_2:-2.0.0}"
 echo "=== pass 2: the both_lines end-to-end suites on Kestra $version_2"
 METAFLOW_KESTRA_VERSION="$version_2" METAFLOW_KESTRA_TEST_PORT=18090 METAFLOW_KESTRA_TEST_MANAGEMENT_PORT=18091 \
-    python -m pytest -ra -m "both_lines and not official_ui" tests/e2e || status=$?
+    python -m pytest -ra --durations=10 -m "both_lines and not official_ui" tests/e2e || status=$?
 exit $status
