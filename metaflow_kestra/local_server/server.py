@@ -358,17 +358,22 @@ def _terminate_group(pid):
 
 
 def _alive(pid):
+    """Whether the process `pid` still runs. A child of ours is alive until it is reaped: its main
+    thread shows as a zombie while its other threads are still exiting (and holding its ports).
+    Someone else's zombie is dead for our purposes: we cannot reap it."""
     try:
         waited, _ = os.waitpid(pid, os.WNOHANG)
-        if waited == pid:
-            return False
+        ours = True
     except ChildProcessError:
-        pass
+        waited, ours = 0, False
+    if waited == pid:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    # A zombie is dead for our purposes.
+    if ours:
+        return True
     try:
         with open("/proc/%d/stat" % pid) as handle:
             return handle.read().split()[2] != "Z"
