@@ -38,8 +38,18 @@ final class LineExecutions implements ExecutionCommands {
     }
 
     @Override
-    public void kill(ExecutionKilledExecution request) throws Exception {
-        killQueue.emit(request);
+    public void kill(String tenant, String executionId, boolean cascade) throws Exception {
+        killQueue.emit(ExecutionKilledExecution.builder()
+            .state(ExecutionKilled.State.REQUESTED)
+            .executionId(executionId)
+            .isOnKillCascade(cascade)
+            .tenantId(tenant)
+            .build());
+    }
+
+    @Override
+    public Execution killAndWait(String tenant, String executionId, boolean cascade) {
+        throw new UnsupportedOperationException("Kestra 1.x has no actions/kill");
     }
 
     @Override

@@ -23,6 +23,7 @@ import io.micronaut.core.type.Argument;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
@@ -55,8 +56,30 @@ final class LineExecutions implements ExecutionCommands {
     }
 
     @Override
-    public void kill(ExecutionKilledExecution request) throws Exception {
-        killQueue.emit(request);
+    public void kill(String tenant, String executionId, boolean cascade) throws Exception {
+        killQueue.emit(killRequest(tenant, executionId, cascade).build());
+    }
+
+    /** As 2.0's ExecutionController: the kill is an operation; the execution once the executor applied it. */
+    @Override
+    public Execution killAndWait(String tenant, String executionId, boolean cascade) throws Exception {
+        submit(executionId, operationId -> {
+            try {
+                killQueue.emit(killRequest(tenant, executionId, cascade).operationId(operationId).build());
+            } catch (Exception e) {
+                throw new IllegalStateException("Cannot queue the kill: " + e.getMessage(), e);
+            }
+        });
+        return executions.findById(tenant, executionId).orElseThrow();
+    }
+
+    private static ExecutionKilledExecution.ExecutionKilledExecutionBuilder<?, ?> killRequest(String tenant, String executionId,
+                                                                                           boolean cascade) {
+        return ExecutionKilledExecution.builder()
+            .state(ExecutionKilled.State.REQUESTED)
+            .executionId(executionId)
+            .isOnKillCascade(cascade)
+            .tenantId(tenant);
     }
 
     @Override
@@ -102,7 +125,12 @@ final class LineExecutions implements ExecutionCommands {
     }
 
     private void submit(String executionId, Consumer<String> emit) throws Exception {
-        AsyncOperationProcessedEvent done = waiter.submitAndWait(executionId, emit, commandTimeout);
+        AsyncOperationProcessedEvent done;
+        try {
+            done = waiter.submitAndWait(executionId, emit, commandTimeout);
+        } catch (TimeoutException e) {
+            throw new ApiException(504, "Gateway Timeout: the executor did not apply the operation within " + commandTimeout);
+        }
         if (done != null && done.outcome() == AsyncOperationProcessedEvent.Outcome.FAILED) {
             throw ApiException.illegalState(done.error());
         }

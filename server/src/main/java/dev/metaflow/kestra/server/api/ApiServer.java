@@ -17,6 +17,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Kestra's REST API on the JDK's HTTP server: routes from one class per API
@@ -24,23 +28,29 @@ import java.util.concurrent.Executors;
  */
 public final class ApiServer {
     private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
+    /** Streams open at once (a UI page follows an execution and its logs); more get 503. */
+    private static final int MAX_STREAMS = 64;
 
     private final ServerOptions options;
     private final BasicAuth auth;
     private final List<Route> routes = new ArrayList<>();
     private HttpServer server;
     private ExecutorService pool;
+    private ThreadPoolExecutor streams;
 
     public ApiServer(ApplicationContext context, ServerOptions options) {
         this.options = options;
         this.auth = new BasicAuth(options.username(), options.password());
         new ConfigApi(options).register(this);
         new FlowApi(context, new LineFlows(context)).register(this);
-        new LogApi(new LineLogs(context)).register(this);
+        LogStore logs = new LineLogs(context);
+        new LogApi(logs).register(this);
         new ExecutionApi(context, new LineExecutions(context)).register(this);
         LineApis.register(this, context);
         new WebhookApi(context).register(this);
         new NamespaceFileApi(context).register(this);
+        new FollowApi(context, logs).register(this);
+        new ExecutionFileApi(context).register(this);
         // The most specific template first: literal segments beat variables.
         routes.sort(Comparator.comparingInt(Route::literalCount).reversed());
     }
@@ -56,6 +66,12 @@ public final class ApiServer {
             thread.setDaemon(true);
             return thread;
         });
+        // A stream holds its thread while it lasts: its own pool, so requests never wait behind one.
+        streams = new ThreadPoolExecutor(0, MAX_STREAMS, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), runnable -> {
+            Thread thread = new Thread(runnable, "api-stream");
+            thread.setDaemon(true);
+            return thread;
+        });
         server.setExecutor(pool);
         server.createContext("/", this::serve);
         server.start();
@@ -65,6 +81,7 @@ public final class ApiServer {
         if (server != null) {
             server.stop(0);
             pool.shutdownNow();
+            streams.shutdownNow();
         }
     }
 
@@ -81,7 +98,33 @@ public final class ApiServer {
             }
             response = Response.error(api.status(), api.getMessage(), uri);
         }
-        send(exchange, response);
+        if (response.events() != null) {
+            stream(exchange, response);
+        } else {
+            send(exchange, response);
+        }
+    }
+
+    private void stream(HttpExchange exchange, Response response) throws IOException {
+        try {
+            streams.execute(() -> {
+                try {
+                    exchange.getResponseHeaders().set("Content-Type", response.contentType());
+                    response.headers().forEach(exchange.getResponseHeaders()::set);
+                    exchange.sendResponseHeaders(200, 0);   // chunked: the events go out as they come
+                    response.events().write(new EventStream.Sink(exchange.getResponseBody()));
+                } catch (IOException gone) {
+                    // The client closed the stream: nothing to answer.
+                } catch (Exception e) {
+                    log.error("{} {}: the stream failed", exchange.getRequestMethod(), exchange.getRequestURI(), e);
+                } finally {
+                    exchange.close();
+                }
+            });
+        } catch (RejectedExecutionException full) {
+            send(exchange, Response.error(503, "Service Unavailable: " + MAX_STREAMS + " streams are open already",
+                exchange.getRequestURI().toString()));
+        }
     }
 
     private Response dispatch(HttpExchange exchange) throws Exception {
@@ -142,6 +185,7 @@ public final class ApiServer {
         if (response.contentType() != null) {
             exchange.getResponseHeaders().set("Content-Type", response.contentType());
         }
+        response.headers().forEach(exchange.getResponseHeaders()::set);
         byte[] body = response.body();
         boolean empty = body.length == 0 || "HEAD".equals(exchange.getRequestMethod());
         exchange.sendResponseHeaders(response.status(), empty ? -1 : body.length);

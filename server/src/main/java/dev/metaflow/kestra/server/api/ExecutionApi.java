@@ -3,8 +3,6 @@ package dev.metaflow.kestra.server.api;
 import io.kestra.core.exceptions.InputOutputValidationException;
 import io.kestra.core.models.Label;
 import io.kestra.core.models.executions.Execution;
-import io.kestra.core.models.executions.ExecutionKilled;
-import io.kestra.core.models.executions.ExecutionKilledExecution;
 import io.kestra.core.models.flows.Flow;
 import io.kestra.core.repositories.ExecutionRepositoryInterface;
 import io.kestra.core.runners.FlowInputOutput;
@@ -49,7 +47,8 @@ final class ExecutionApi {
         api.add("GET", base + "/search", this::search);
         api.add("GET", base + "/{executionId}", request -> existing(request));
         for (String prefix : commands.actionPrefixes()) {
-            api.add("DELETE", base + "/{executionId}/" + prefix + "kill", this::kill);
+            boolean action = !prefix.isEmpty();
+            api.add("DELETE", base + "/{executionId}/" + prefix + "kill", request -> kill(request, action));
             api.add("POST", base + "/{executionId}/" + prefix + "restart", this::restart);
             api.add("POST", base + "/{executionId}/" + prefix + "labels", this::setLabels);
             api.add("POST", base + "/{executionId}/" + prefix + "pause", this::pause);
@@ -87,18 +86,21 @@ final class ExecutionApi {
             QueryFilters.executions(request)));
     }
 
-    private Response kill(Request request) throws Exception {
+    /**
+     * Kill: 1.x answers 202 and nothing; 2.0's {@code actions/kill} waits for the executor and
+     * answers with the execution, as {@code text/json} (both read in Kestra's ExecutionController).
+     */
+    private Response kill(Request request, boolean action) throws Exception {
         Execution execution = existing(request);
         boolean cascade = request.query("isOnKillCascade").map(Boolean::parseBoolean).orElse(true);
         if (!cascade && execution.getState().isTerminated()) {
             throw ApiException.illegalState("Execution is already finished, can't kill it");
         }
-        commands.kill(ExecutionKilledExecution.builder()
-            .state(ExecutionKilled.State.REQUESTED)
-            .executionId(execution.getId())
-            .isOnKillCascade(cascade)
-            .tenantId(request.tenant())
-            .build());
+        if (action) {
+            Execution killed = commands.killAndWait(request.tenant(), execution.getId(), cascade);
+            return new Response(200, "text/json", Json.bytes(killed));
+        }
+        commands.kill(request.tenant(), execution.getId(), cascade);
         return new Response(202, null, new byte[0]);
     }
 

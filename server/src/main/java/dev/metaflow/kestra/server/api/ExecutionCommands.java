@@ -2,7 +2,6 @@ package dev.metaflow.kestra.server.api;
 
 import io.kestra.core.models.Label;
 import io.kestra.core.models.executions.Execution;
-import io.kestra.core.models.executions.ExecutionKilledExecution;
 import io.kestra.core.models.flows.Flow;
 
 import java.util.List;
@@ -16,8 +15,14 @@ interface ExecutionCommands {
     /** Start `draft` (built and validated from the request) and return it as stored. */
     Execution create(Flow flow, Execution draft, List<Label> labels) throws Exception;
 
-    /** Put the kill request on the line's kill queue (the executor cascades it to Loop items). */
-    void kill(ExecutionKilledExecution request) throws Exception;
+    /** Put a kill request on the line's kill queue (the executor cascades it to Loop items). */
+    void kill(String tenant, String executionId, boolean cascade) throws Exception;
+
+    /**
+     * Kestra 2.x's {@code actions/kill}: the kill as an operation the executor applies, and the
+     * execution once it has (the answer's body). Never called on 1.x, which has no such path.
+     */
+    Execution killAndWait(String tenant, String executionId, boolean cascade) throws Exception;
 
     /** Kestra's Restart: the failed task runs of the same execution run again. */
     Execution restart(Execution execution, Integer revision) throws Exception;

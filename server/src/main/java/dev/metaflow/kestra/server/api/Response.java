@@ -1,9 +1,18 @@
 package dev.metaflow.kestra.server.api;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 
-/** A status, a content type and a body; JSON bodies are serialized by {@link Json}. */
-public record Response(int status, String contentType, byte[] body) {
+/**
+ * A status, a content type and a body; JSON bodies are serialized by {@link Json}. A response
+ * with {@code events} is a stream of server-sent events, written on a thread of its own; one
+ * with {@code headers} adds them (a download's Content-Disposition, a redirect's Location).
+ */
+public record Response(int status, String contentType, byte[] body, EventStream events, Map<String, String> headers) {
+
+    public Response(int status, String contentType, byte[] body) {
+        this(status, contentType, body, null, Map.of());
+    }
 
     public static Response json(int status, Object value) {
         return new Response(status, "application/json", Json.bytes(value));
@@ -15,6 +24,15 @@ public record Response(int status, String contentType, byte[] body) {
 
     public static Response text(int status, String contentType, String text) {
         return new Response(status, contentType, text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Server-sent events, as Micronaut writes Kestra's {@code Flux<Event<...>>}. */
+    public static Response events(EventStream events) {
+        return new Response(200, "text/event-stream", new byte[0], events, Map.of("Cache-Control", "no-cache"));
+    }
+
+    public Response withHeaders(Map<String, String> more) {
+        return new Response(status, contentType, body, events, more);
     }
 
     /** Kestra's error body; {@code message} is the whole text, e.g. "Not Found: Flow not found". */
