@@ -8,6 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -186,6 +187,15 @@ public final class ApiServer {
             exchange.getResponseHeaders().set("Content-Type", response.contentType());
         }
         response.headers().forEach(exchange.getResponseHeaders()::set);
+        if (response.source() != null) {
+            try (InputStream in = response.source(); OutputStream out = exchange.getResponseBody()) {
+                exchange.sendResponseHeaders(response.status(), 0);   // chunked
+                in.transferTo(out);
+            } finally {
+                exchange.close();
+            }
+            return;
+        }
         byte[] body = response.body();
         boolean empty = body.length == 0 || "HEAD".equals(exchange.getRequestMethod());
         exchange.sendResponseHeaders(response.status(), empty ? -1 : body.length);

@@ -72,14 +72,11 @@ final class ExecutionFileApi {
                 + URLEncoder.encode(path.toString(), StandardCharsets.UTF_8);
             return new Response(301, null, new byte[0]).withHeaders(Map.of("Location", location));
         }
-        byte[] bytes;
-        try (InputStream in = read(execution, path)) {
-            bytes = in.readAllBytes();
-        }
         String name = baseName(path);
         String disposition = "attachment; filename=\"" + name.replace("\"", "") + "\"; filename*=utf-8''"
             + URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20");
-        return new Response(200, "application/octet-stream", bytes).withHeaders(Map.of("Content-Disposition", disposition));
+        return Response.streamed(200, "application/octet-stream", read(execution, path))
+            .withHeaders(Map.of("Content-Disposition", disposition));
     }
 
     private Map<String, Object> preview(Request request) throws IOException {

@@ -7,6 +7,7 @@ import io.kestra.core.repositories.ExecutionRepositoryInterface;
 import io.micronaut.context.ApplicationContext;
 import org.slf4j.event.Level;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -67,7 +68,7 @@ final class FollowApi {
                 if (execution == null) {
                     return;   // deleted while followed
                 }
-                String json = new String(Json.bytes(execution), java.nio.charset.StandardCharsets.UTF_8);
+                String json = new String(Json.bytes(execution), StandardCharsets.UTF_8);
                 if (ended(execution)) {
                     sink.send("end", execution);
                     return;
@@ -90,13 +91,13 @@ final class FollowApi {
         Level minLevel = request.query("minLevel").map(String::toUpperCase).map(Level::valueOf).orElse(null);
         return Response.events(sink -> {
             sink.send("start", LogEntry.builder().build());
-            Set<String> sent = new HashSet<>();
+            Set<LogEntry> sent = new HashSet<>();   // LogEntry is a value: equal fields, equal entries
             Clock clock = new Clock();
             while (!clock.idleTooLong()) {
                 boolean any = false;
                 for (LogEntry entry : logs.byExecution(tenant, id, minLevel)) {
-                    // An entry is its content: one stored late with an earlier timestamp is still sent.
-                    if (sent.add(new String(Json.bytes(entry), java.nio.charset.StandardCharsets.UTF_8))) {
+                    // Seen or not by value: one stored late with an earlier timestamp is still sent.
+                    if (sent.add(entry)) {
                         sink.send("progress", entry);
                         any = true;
                     }

@@ -6,7 +6,6 @@ import io.kestra.core.storages.StorageInterface;
 import io.micronaut.context.ApplicationContext;
 
 import java.io.ByteArrayInputStream;
-import java.io.InputStream;
 import java.nio.file.Path;
 
 /** Namespace files: upload ({@code fileContent} part), download and delete, by {@code ?path=}. */
@@ -42,9 +41,7 @@ final class NamespaceFileApi {
         if (!namespace.exists(file)) {
             throw new ApiException(404, "Not Found");
         }
-        try (InputStream in = namespace.getFileContent(file)) {
-            return new Response(200, "application/octet-stream", in.readAllBytes());
-        }
+        return Response.streamed(200, "application/octet-stream", namespace.getFileContent(file));
     }
 
     private Response delete(Request request) throws Exception {
