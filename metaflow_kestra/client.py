@@ -309,8 +309,8 @@ class KestraClient:
         return "%s/api/v1/%s/%s" % (self.connection.url, self.connection.tenant, path)
 
     def has_ui(self):
-        """Whether Kestra's UI answers at <server>/ui/ (our local server has none): links to it are
-        printed only then."""
+        """Whether a UI answers at <server>/ui/ (Kestra's, or the local server's, which opens Kestra's
+        links too): links to it are printed only then."""
         if not hasattr(self, "_has_ui"):
             try:  # Kestra serves its UI's page to anyone: no credentials go with this request
                 response = requests.get(self.connection.url + "/ui/", timeout=5, allow_redirects=True)

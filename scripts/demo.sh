@@ -38,4 +38,9 @@ status = json.loads(subprocess.run(["metaflow-kestra", "server", "status", "--po
                                    capture_output=True, text=True).stdout)
 print("Kestra's REST API: %s (user %s, password in %s; stop it with: metaflow-kestra server stop --port %s)"
       % (status["api_url"], status["username"], status["password_file"], status["port"]))
+if status["ui_url"]:
+    print("Kestra's UI: %s (sign in as %s with the password in %s)"
+          % (status["ui_url"], status["username"], status["password_file"]))
+else:
+    print("Kestra's UI: none; the server's log says why (metaflow-kestra server logs --port %s)" % status["port"])
 PY

@@ -111,7 +111,24 @@ def serves_this_build(state, settings):
     if settings.kestra_jar:
         return True
     with open("/proc/%d/cmdline" % state.pid, "rb") as handle:
-        return build_key(settings).encode() in handle.read()
+        if build_key(settings).encode() not in handle.read():
+            return False
+    return serves_this_ui(state)
+
+
+def serves_this_ui(state):
+    """Whether the server serves the web UI built from this checkout's server/ui (it is keyed apart)."""
+    import json
+
+    from metaflow_kestra.local_server.build import server_sources
+    from metaflow_kestra.local_server.ui_build import ui_hash, ui_sources
+
+    try:
+        with open(state.config_path) as handle:
+            ui_dir = json.load(handle).get("local-server", {}).get("ui-dir")
+    except (OSError, ValueError):
+        return False
+    return ui_dir is not None and os.path.basename(os.path.dirname(ui_dir)) == ui_hash(ui_sources(server_sources()))
 
 
 def start_test_server(server):

@@ -88,10 +88,21 @@ def java_sources(sources, kestra_major):
 def source_hash(sources, kestra_version):
     """A digest of every file of the module plus the Kestra version it is built for."""
     digest = hashlib.sha256(("%s\n" % kestra_version).encode())
-    for path in sorted(p for p in sources.rglob("*") if p.is_file() and "target" not in p.parts):
+    for path in _module_files(sources):
         digest.update(str(path.relative_to(sources)).encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
+
+
+def _module_files(sources):
+    """The Java module's files: not Maven's target/, nor the web UI (ui/), which is built and keyed on
+    its own (ui_build), so a change there rebuilds no Java and its node_modules is never walked."""
+    found = []
+    for folder, subfolders, files in os.walk(str(sources)):
+        subfolders[:] = [name for name in subfolders if name != "target"
+                         and not (name == "ui" and Path(folder) == Path(sources))]
+        found.extend(Path(folder) / name for name in files)
+    return sorted(found)
 
 
 def build_key(settings, sources=None):

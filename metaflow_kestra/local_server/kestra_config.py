@@ -29,7 +29,7 @@ SCRIPT_TASK_TYPES = (
 )
 
 
-def local_server_config(settings, password):
+def local_server_config(settings, password, ui_dir=None):
     """The configuration mapping for `settings` (see `settings.ServerSettings`) and the user's password."""
     state = settings.state_dir
     # LOCK_TIMEOUT: an execution of a 1,000-way foreach is one multi-megabyte row that the
@@ -119,6 +119,8 @@ def local_server_config(settings, password):
             "kestra-version": settings.kestra_version,
         },
     }
+    if ui_dir is not None:
+        config["local-server"]["ui-dir"] = str(ui_dir)
     if settings.kestra_major >= 2:
         _for_kestra_2(config, settings)
     return config
@@ -147,10 +149,10 @@ def _for_kestra_2(config, settings):
     config["local-server"]["controller-port"] = settings.controller_port
 
 
-def write_config(settings, path, password):
+def write_config(settings, path, password, ui_dir=None):
     """Write the configuration, readable by this user only (it holds the password): JSON for our
     server, YAML for an official JAR (by suffix)."""
-    config = local_server_config(settings, password)
+    config = local_server_config(settings, password, ui_dir)
     if path.suffix == ".json":
         write_private(path, json.dumps(config, indent=2))
     else:

@@ -3,7 +3,8 @@
 By default the server is this project's own (the Java module in `server/`:
 Kestra's engine modules plus the REST API and script task types), built once
 by `build.ensure_built`. With --kestra-jar it is an official Kestra
-executable instead, which also serves the UI.
+executable instead. Both serve a web UI at /ui/: ours is `server/ui/`, built once by
+`ui_build.ensure_ui_built`.
 
 The server runs detached, in its own process group, logging to a file in its
 state directory. `server.json` beside the log records the pid and how to
@@ -25,11 +26,12 @@ from collections import deque
 from dataclasses import asdict, dataclass, replace
 
 from ..errors import ServerError
-from .build import SERVER_MAIN_CLASS, ensure_built
+from .build import SERVER_MAIN_CLASS, ensure_built, server_sources
 from .credentials import PASSWORD_FILE, USERNAME, password_for, private_state_dir, read_private, write_private
 from .java import find_java, required_java
 from .kestra_config import write_config
 from .settings import LINE_VERSIONS, LOOPBACK
+from .ui_build import ensure_ui_built
 
 POLL_SECONDS = 0.5
 STOP_GRACE_SECONDS = 30
@@ -50,6 +52,7 @@ class ServerState:
     log_path: str
     started_at: float
     distribution: str = "metaflow-kestra"  # or "official" (a Kestra JAR, with its UI)
+    ui: bool = False  # our server serves the web UI (server/ui) at /ui/
 
     @property
     def password(self):
@@ -70,7 +73,7 @@ class ServerState:
 
     @property
     def has_ui(self):
-        return self.distribution == "official"
+        return self.distribution == "official" or self.ui
 
 
 class LocalServer:
@@ -121,8 +124,9 @@ class LocalServer:
             self.settings = replace(self.settings, controller_port=_free_port())
         private_state_dir(self.state_dir)
         password = password_for(self.state_dir)
-        write_config(self.settings, self.config_file, password)
-        command = self._launch_command(self)
+        self._ui_dir = None
+        command = self._launch_command(self)  # builds the server and its UI first, once
+        write_config(self.settings, self.config_file, password, ui_dir=self._ui_dir)
         process = self._spawn(command)
         state = ServerState(
             pid=process.pid,
@@ -135,6 +139,7 @@ class LocalServer:
             log_path=str(self.log_file),
             started_at=time.time(),
             distribution="official" if self.settings.kestra_jar else "metaflow-kestra",
+            ui=self._ui_dir is not None,
         )
         write_private(self.state_file, json.dumps(asdict(state), indent=2))
         self._wait_until_healthy(state, process)
@@ -168,6 +173,11 @@ class LocalServer:
             return [java.executable, *settings.java_opts, "-jar", str(settings.kestra_jar),
                     "server", "local", "--config", str(self.config_file)]
         built = ensure_built(settings, java, self._log)
+        try:
+            self._ui_dir = ensure_ui_built(settings.home, server_sources(), self._log)
+        except ServerError as error:  # the API works without its UI: say so, and serve it
+            self._log("The web UI could not be built, so this server has none (the API is unaffected): %s%s"
+                      % (error, "\n" + error.detail if getattr(error, "detail", None) else ""))
         return [java.executable, *settings.java_opts, "@%s" % built.java_arguments_file(),
                 SERVER_MAIN_CLASS, str(self.config_file)]
 

@@ -15,7 +15,8 @@ from tests.flow_loading import load_graph
 
 # Kestra's UI ships only in the official JAR; this project's local server has none. Deselected by
 # default (pyproject addopts); run against an official JAR with:
-#   METAFLOW_KESTRA_JAR=/path/kestra.jar bash scripts/browser.sh && pytest -m official_ui
+#   METAFLOW_KESTRA_JAR=/path/kestra.jar pytest -m official_ui   (scripts/browser.sh installs Chromium)
+# The local server's own UI is tested in test_web_ui.py.
 pytestmark = [pytest.mark.e2e, pytest.mark.official_ui]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -25,8 +26,8 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 
 @pytest.fixture
 def page(kestra_server, tmp_path):
-    if not kestra_server.has_ui:
-        pytest.skip("this Kestra server has no UI (only the official JAR does: METAFLOW_KESTRA_JAR)")
+    if kestra_server.distribution != "official":
+        pytest.skip("this test reads Kestra's own UI, which only the official JAR serves (METAFLOW_KESTRA_JAR)")
     if not Path(CHROMIUM).exists():
         pytest.skip("no Chromium at /usr/bin/chromium (Debian package `chromium`)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="the `playwright` package is not installed")

@@ -1,6 +1,7 @@
 """The test session reuses a running Kestra server only when it serves this build, with this suite's
 environment (its secrets, S3 settings and helper ports); else it would test an old build."""
 
+import json
 import os
 import subprocess
 import sys
@@ -9,7 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from metaflow_kestra.local_server.build import build_key
+from metaflow_kestra.local_server.build import build_key, server_sources
+from metaflow_kestra.local_server.ui_build import ui_hash, ui_sources
 from metaflow_kestra.local_server.settings import ServerSettings
 from tests.conftest import HelperPorts, serves_this_build, server_environment
 
@@ -24,10 +26,13 @@ def no_session_server(monkeypatch):
 
 
 @pytest.fixture
-def process():
+def process(tmp_path):
     started = []
 
-    def start(argument, environment):
+    def start(argument, environment, ui=None):
+        config = tmp_path / ("config-%d.json" % len(started))
+        ui = ui_hash(ui_sources(server_sources())) if ui is None else ui
+        config.write_text(json.dumps({"local-server": {"ui-dir": str(tmp_path / "ui" / ui / "dist")}}))
         child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", argument],
                                  env=dict(os.environ, **environment))
         started.append(child)
@@ -35,7 +40,7 @@ def process():
         while argument.encode() not in open("/proc/%d/cmdline" % child.pid, "rb").read():  # until it has exec'd
             assert time.monotonic() < deadline
             time.sleep(0.01)
-        return SimpleNamespace(pid=child.pid)
+        return SimpleNamespace(pid=child.pid, config_path=str(config))
 
     yield start
     for child in started:
@@ -49,6 +54,13 @@ def test_a_server_of_this_build_and_environment_is_reused(process, tmp_path):
     state = process("@%s/build/%s/java-arguments" % (tmp_path, build_key(settings)), server_environment(ports))
     assert serves_this_build(state, settings)
     assert HelperPorts.of_environment(server_environment(ports)) == ports
+
+
+def test_a_server_of_another_ui_build_is_not(process, tmp_path):
+    settings = ServerSettings(home=tmp_path)
+    state = process("@%s/build/%s/java-arguments" % (tmp_path, build_key(settings)),
+                    server_environment(HelperPorts(s3=40001, notify=40002)), ui="0000000000000000")
+    assert not serves_this_build(state, settings)
 
 
 def test_a_server_of_another_build_is_not(process, tmp_path):

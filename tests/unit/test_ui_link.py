@@ -30,7 +30,7 @@ def serving(status, content_type):
 
 @pytest.mark.parametrize("status, content_type, has_ui", [
     (200, "text/html; charset=utf-8", True),   # Kestra's web server
-    (404, "application/json", False),          # this project's local server
+    (404, "application/json", False),          # a server without a UI (the local server before issue 28)
 ])
 def test_the_ui_link_is_given_only_where_a_ui_answers(status, content_type, has_ui):
     server = serving(status, content_type)

@@ -11,7 +11,7 @@ import java.util.Map;
  */
 public record ServerOptions(String host, int port, int managementPort, String username, String password,
                             int workerThreads, String kestraVersion, List<String> openUrls,
-                            long maxRequestBytes) {
+                            long maxRequestBytes, String uiDir) {
 
     @SuppressWarnings("unchecked")
     public static ServerOptions from(Map<String, Object> config) {
@@ -25,7 +25,8 @@ public record ServerOptions(String host, int port, int managementPort, String us
             ((Number) local.getOrDefault("worker-threads", 16)).intValue(),
             String.valueOf(local.getOrDefault("kestra-version", "unknown")),
             openUrls(config),
-            ((Number) local.getOrDefault("max-request-bytes", 128L << 20)).longValue()
+            ((Number) local.getOrDefault("max-request-bytes", 128L << 20)).longValue(),
+            (String) local.get("ui-dir")   // the built UI, or null: no UI
         );
     }
 

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Arrays;
@@ -25,7 +26,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Kestra's REST API on the JDK's HTTP server: routes from one class per API
- * area, basic auth for the development user, and errors as Kestra sends them.
+ * area, basic auth for the development user, and errors as Kestra sends them; the web UI's
+ * files under /ui/; and no request that another site's page makes a browser send.
  */
 public final class ApiServer {
     private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
@@ -35,6 +37,7 @@ public final class ApiServer {
     private final ServerOptions options;
     private final BasicAuth auth;
     private final List<Route> routes = new ArrayList<>();
+    private final UiFiles ui;
     private HttpServer server;
     private ExecutorService pool;
     private ThreadPoolExecutor streams;
@@ -42,6 +45,7 @@ public final class ApiServer {
     public ApiServer(ApplicationContext context, ServerOptions options) {
         this.options = options;
         this.auth = new BasicAuth(options.username(), options.password());
+        this.ui = options.uiDir() == null ? null : new UiFiles(Path.of(options.uiDir()));
         new ConfigApi(options).register(this);
         new FlowApi(context, new LineFlows(context)).register(this);
         LogStore logs = new LineLogs(context);
@@ -139,9 +143,22 @@ public final class ApiServer {
         String rawPath = exchange.getRequestURI().getRawPath();
         String[] path = PathSegments.decode(rawPath);
         String method = exchange.getRequestMethod();
+        String crossSite = isOpen(rawPath, options.openUrls()) ? null
+            : CrossSite.refusal(exchange.getRequestHeaders(), method, rawPath);
+        if (crossSite != null) {
+            throw new ApiException(403, "Forbidden: " + crossSite + " is refused; open the UI at /ui/ "
+                + "on this server, or call the API from a program");
+        }
+        if (ui != null && UiFiles.isUiPath(rawPath)) {
+            return ui.serve(method, rawPath, exchange.getRequestHeaders().getFirst("Accept-Encoding"));
+        }
         if (rawPath.startsWith("/api/v1/") && !isOpen(rawPath, options.openUrls())
             && !auth.accepts(exchange.getRequestHeaders().getFirst("Authorization"))) {
-            exchange.getResponseHeaders().add("WWW-Authenticate", "Basic");
+            String mode = exchange.getRequestHeaders().getFirst("Sec-Fetch-Mode");
+            if (mode == null || mode.equals("navigate")) {
+                // Not to the UI's own calls: a browser would answer with its login dialog over the page's form.
+                exchange.getResponseHeaders().add("WWW-Authenticate", "Basic");
+            }
             return new Response(401, null, new byte[0]);
         }
         for (Route route : routes) {
