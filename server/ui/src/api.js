@@ -120,18 +120,20 @@ export async function triggerFlow(ns, id, values, labels = []) {
     return getJson(`/executions/${enc(ns)}/${enc(id)}${query({labels})}`, {method: "POST", body: form});
 }
 
-export async function killExecution(id) {
+// Kestra 1.x: executions/{id}/kill and /restart; 2.x moved them under executions/{id}/actions/.
+async function executionAction(id, action, method) {
     try {
-        return await apiFetch(`/executions/${enc(id)}/kill`, {method: "DELETE"});
+        return await apiFetch(`/executions/${enc(id)}/${action}`, {method});
     } catch (e) {
         if (e.status === 404 || e.status === 405) {
-            return apiFetch(`/executions/${enc(id)}/actions/kill`, {method: "DELETE"});
+            return apiFetch(`/executions/${enc(id)}/actions/${action}`, {method});
         }
         throw e;
     }
 }
 
-export const restartExecution = (id) => getJson(`/executions/${enc(id)}/restart`, {method: "POST"});
+export const killExecution = (id) => executionAction(id, "kill", "DELETE");
+export const restartExecution = (id) => executionAction(id, "restart", "POST");
 
 export const fileUrl = (executionId, path) => `/executions/${enc(executionId)}/file${query({path})}`;
 
