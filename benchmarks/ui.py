@@ -6,7 +6,7 @@ and the time to first render of the topology of a 100-step flow, in Debian's Chr
 Cold: a fresh METAFLOW_KESTRA_HOME, so `server start` builds the Java server and the UI (Maven's
 and npm's own caches, ~/.m2 and ~/.npm, stay as they are on this machine: say so when quoting).
 Warm: `server stop`, then `server start` again. Runs on port 18580 and prints a table; the JSON
-goes to benchmarks/results/ui-<date>-<line>.json.
+goes to benchmarks/results/ui/<date>-<version>.json.
 """
 
 import argparse
@@ -86,7 +86,8 @@ def main():
         cli(home, *stop)
         shutil.rmtree(str(home), ignore_errors=True)
     print_table(record)
-    out = ROOT / "benchmarks" / "results" / ("ui-%s-%s.json" % (record["date"][:10], record["kestra_version"]))
+    out = ROOT / "benchmarks" / "results" / "ui" / ("%s-%s.json" % (record["date"][:10], record["kestra_version"]))
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(record, indent=2) + "\n")
     print("Stored %s" % out.relative_to(ROOT))
 
@@ -116,17 +117,21 @@ def measure_page(state, password, repeat, steps):
             page.click("[data-testid=login-submit]")
             page.wait_for_selector("[data-testid=flow-row]")
             renders = []
-            for _ in range(repeat):
+            for attempt in range(repeat):
                 page.goto("about:blank")
+                before = sum(sizes.values())
                 began = time.monotonic()
                 page.goto(topology)
                 page.wait_for_function("document.querySelectorAll('[data-testid=topology] .vue-flow__node')"
                                        ".length >= %d" % steps, timeout=120_000)
                 renders.append(time.monotonic() - began)
+                if attempt == 0:  # the topology's code loads on first use: what that first view costs
+                    first_topology = sum(sizes.values()) - before
             context.close()
         finally:
             browser.close()
     return {"first_load_bytes": first_load, "first_load_requests": requests_count,
+            "first_topology_view_bytes": first_topology,
             "first_load_decoded_bytes": decoded, "topology_render_s": renders,
             "topology_render_median_s": statistics.median(renders)}
 
@@ -140,6 +145,8 @@ def print_table(r):
          % (r["first_load_bytes"], r["first_load_bytes"] / 1000, r["first_load_requests"])),
         ("first load: bytes after decompression", "%d (%.0f kB)" % (r["first_load_decoded_bytes"],
                                                                     r["first_load_decoded_bytes"] / 1000)),
+        ("first topology view: bytes transferred (its code, the graph, the flow)",
+         "%d (%.0f kB)" % (r["first_topology_view_bytes"], r["first_topology_view_bytes"] / 1000)),
         ("topology of a %d-step flow, first render (median of %d)" % (r["steps"], len(r["topology_render_s"])),
          "%.2f s (min %.2f, max %.2f)" % (r["topology_render_median_s"], min(r["topology_render_s"]),
                                           max(r["topology_render_s"]))),
