@@ -85,9 +85,13 @@ def ensure_ui_built(home, server_sources, log):
              work, environment, "Vite (bundling the UI)")
         shutil.rmtree(str(work))  # node_modules: some 100 MB, not needed to serve the bundle
         (staging / RECEIPT).write_text("ui %s\n" % built.name)
-        if built.exists():
-            shutil.rmtree(str(built))
-        os.replace(str(staging), str(built))
+        if not (built / RECEIPT).exists():  # else another start built it meanwhile: keep that one
+            if built.exists():
+                shutil.rmtree(str(built))
+            os.replace(str(staging), str(built))
+    except OSError as err:
+        if not (built / RECEIPT).exists():
+            raise ServerError("Could not write the web UI's build into %s: %s" % (built, err))
     finally:
         if staging.exists():
             shutil.rmtree(str(staging), ignore_errors=True)

@@ -2,6 +2,7 @@
 on the machine or else from PyPI."""
 
 import os
+from pathlib import Path
 import stat
 
 import pytest
@@ -115,3 +116,21 @@ def test_the_ui_sources_ship_in_the_wheel():
         assert pattern in pyproject, pattern
     assert not os.path.exists(build.server_sources() / "ui" / "dist") or "dist" in \
         (sources / ".gitignore").read_text()
+
+
+def test_two_starts_building_the_same_ui_at_once_both_get_a_complete_build(tmp_path, monkeypatch):
+    sources = ui_tree(tmp_path / "server")
+    home = tmp_path / "home"
+    built = home / "ui" / ui_build.ui_hash(sources)
+    monkeypatch.setattr(ui_build, "find_node", lambda *a: ui_build.Node("node", ("npm",)))
+
+    def run(command, cwd, environment, what):
+        if "vite" in what.lower():
+            write(Path(environment["METAFLOW_KESTRA_UI_OUT"]) / "index.html", "<html>ours")
+            write(built / "dist" / "index.html", "<html>theirs")  # the other start finishes first
+            write(built / ui_build.RECEIPT, "ui\n")
+
+    monkeypatch.setattr(ui_build, "_run", run)
+    assert ui_build.ensure_ui_built(home, tmp_path / "server", print) == built / "dist"
+    assert (built / "dist" / "index.html").read_text() == "<html>theirs"
+    assert [p.name for p in built.parent.iterdir()] == [built.name], "no staging folder left behind"
