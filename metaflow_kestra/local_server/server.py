@@ -13,6 +13,7 @@ is still the one we started (its command line names our config file), so a
 recycled pid is never killed.
 """
 
+import http.client
 import json
 import os
 import signal
@@ -313,7 +314,9 @@ def _http_ok(url, timeout=2.0):
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
             return response.status == 200
-    except (urllib.error.URLError, OSError, ValueError):
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException):
+        # HTTPException: no HTTP answer at all, e.g. a poll of a port nobody listens on yet that the
+        # kernel connected to itself (TCP self-connect, ports in the ephemeral range): not healthy yet.
         return False
 
 

@@ -222,3 +222,27 @@ def test_a_server_started_by_an_older_release_can_still_be_stopped(tmp_path):
     with pytest.raises(ServerError, match="Restart it"):
         found.password
     assert server.stop() and not alive(state.pid)
+
+
+def test_a_health_port_that_answers_garbage_is_not_healthy_and_no_traceback():
+    """CI, 2026-12-07: `server start` polled a health port in the ephemeral range before the JVM
+    listened; the kernel connected the poll to itself (TCP self-connect), which read back its own
+    request line, and http.client's BadStatusLine came out of `demo.sh` as a traceback."""
+    import threading
+
+    from metaflow_kestra.local_server.server import _http_ok
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def echo():
+        connection, _ = listener.accept()
+        with connection:
+            connection.sendall(connection.recv(1024))  # what a self-connected socket reads: its request
+
+    threading.Thread(target=echo, daemon=True).start()
+    try:
+        assert _http_ok("http://127.0.0.1:%d/health" % listener.getsockname()[1]) is False
+    finally:
+        listener.close()
