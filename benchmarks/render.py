@@ -215,6 +215,24 @@ def lines_section(results):
     return "\n".join(out)
 
 
+def containers_section(results):
+    """Steps in containers (benchmarks/containers.py): the newest result's table, per Kestra line."""
+    from benchmarks.containers import table
+
+    newest = {}
+    for result in (r for r in results if r.get("kind") == "containers"):
+        for server in result.get("servers") or []:
+            if server.get("workloads"):
+                newest[server["kestra_version"]] = (result, server)
+    if not newest:
+        return "(not measured yet: `python benchmarks/containers.py`)"
+    out = []
+    for version, (result, server) in sorted(newest.items()):
+        out += ["Kestra %s, image `%s`; %s (`%s`):" % (version, server.get("image", "?"), source(result),
+                                                      result.get("command", "?")), "", table(server["workloads"]), ""]
+    return "\n".join(out).rstrip()
+
+
 def _version_figures(base, other):
     """(wall ratio, difference per task, ours / local of each) of one workload on two versions."""
     a, b = other["systems"].get(OURS), base["systems"].get(OURS)
@@ -252,6 +270,7 @@ def page(results, notes, plot_name="benchmarks.svg"):
     return TEMPLATE.format(results=results_table(results), ratios=ratios_table(results), plot=plot_name,
                            compile=compile_table(results), sizes=yaml_table(results),
                            lines=lines_section(results), excluded=excluded_artifacts(), notes=notes.strip(),
+                           containers=containers_section(results),
                            files=files_table(results)).rstrip() + "\n"
 
 
@@ -326,6 +345,19 @@ warmed up by one untimed run; the 10-step linear flow and the 100-way foreach, l
 `ForEach` in the run's execution. Versions are compared within one result only.
 
 {lines}
+
+## Steps in containers (issue 29)
+
+`python benchmarks/containers.py`: the 10-step chain and the 100-way foreach with the S3 datastore
+(an S3 server on loopback), run three ways in one run, interleaved: a local `run`, `kestra run
+--wait` on the Process runner (warm task starts), and with `--task-runner docker` (each task a
+fresh container of the image `metaflow-kestra image build` makes, on the host's network). Each
+container imports Metaflow cold and unpacks the code package; Kestra's own part (create the
+container and its volume, copy the task's files in, remove both) is about 0.5 s of each task
+(its TRACE log). Kestra runs checked against the local run's artifacts. Walls are min / median
+/ max; ratios and the per-task difference are of medians.
+
+{containers}
 
 {notes}
 

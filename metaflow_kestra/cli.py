@@ -168,5 +168,33 @@ def smoke(kestra_host, kestra_user, kestra_password):
         click.echo("  %s: %s" % (name, value))
     if state != "SUCCESS":
         raise KestraError("The smoke flow ended %s; see `metaflow-kestra server logs`." % state)
+@main.group(help="Container images for Kestra's Docker task runner (`--task-runner docker --image ...`).")
+def image():
+    pass
+
+
+@image.command(help="Build the image each step runs in: Python, and Metaflow and metaflow-kestra at this machine's "
+                    "versions (plus boto3 and the flow's requirements), on --base or on a Debian base built here.")
+@click.option("--tag", required=True, help="The image's name, e.g. registry.example.com/team/flows:1.")
+@click.option("--base", default=None,
+              help="Base image with Python 3 and its venv module (e.g. python:3.11-slim). Default: Debian "
+                   "bookworm's python3, built here with debootstrap (needs root).")
+@click.option("--requirements", "requirements_file", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="A pip requirements file of the flow's own dependencies, installed into the image too.")
+@click.option("--debian-mirror", default=None,
+              help="Debian mirror for the default base (default: this machine's apt mirror).")
+@reports_errors
+def build(tag, base, requirements_file, debian_mirror):
+    from .containers import worker_image
+
+    echo = lambda message: click.echo(message, err=True)  # noqa: E731
+    tag, holds, built = worker_image.build(tag, base=base, requirements_file=requirements_file,
+                                           echo=echo, mirror=debian_mirror)
+    click.echo("%s %s: %s." % ("Built image" if built else "Image up to date:", tag, holds))
+    click.echo("Deploy with: python flow.py --datastore=s3 kestra create --task-runner docker --image %s" % tag)
+    click.echo("Kestra's workers must be able to pull it: `docker push %s` to a registry they reach "
+               "(or build it on each worker)." % tag)
+
+
 if __name__ == "__main__":
     main()

@@ -93,6 +93,7 @@ class CompileOptions:
     python: str = "python"  # the worker's interpreter (with Metaflow and this package)
     task_runner: str = "process"  # or "docker"
     image: str = ""  # default container image for the docker task runner
+    docker_network: str = ""  # the containers' Docker network mode (Kestra's networkMode); "" = the runner's
     foreach: str = "inline"  # or "subflows": foreach items run in child executions
     foreach_batch: int = 100  # subflows: the most items one child execution runs (one after another)
     kestra_major: int = 1  # the Kestra line whose flow language to write (1.x or 2.x)
@@ -139,7 +140,8 @@ def compile_flow(flow, graph, deployment, options, triggers=None):
         sla=workflow_sla(deployment.workflow_timeout),
         after_execution=hooks,
         notes=[note for name in settings for note in settings[name].notes] + _line_notes(graph, options)
-        + _service_notes(deployment) + _environment_default_notes(flow, flow_name),
+        + _service_notes(deployment) + _environment_default_notes(flow, flow_name)
+        + _container_notes(deployment, options),
         children=builder.children + event_receivers(triggers, flow_id, flow_name, options.namespace),
     )
 
@@ -165,6 +167,28 @@ def _service_notes(deployment):
             "secret %s, never through the YAML: create that secret on the Kestra server (open-source Kestra: "
             "SECRET_%s=<base64 of the headers' JSON> in its environment)."
             % (deployment.flow_name, deployment.service_headers_secret, deployment.service_headers_secret)]
+
+
+def _container_notes(deployment, options):
+    mount = local_metadata_mount(deployment, options)
+    if not mount:
+        return []
+    return ["Flow %s: with local metadata, each step's container mounts %s, where this machine's Metaflow "
+            "client reads runs. The Kestra worker must run on this machine and allow Docker volumes (its "
+            "configuration: volume-enabled: true for %s); for workers elsewhere deploy with --metadata=service."
+            % (deployment.flow_name, mount, k.DOCKER_RUNNER)]
+
+
+def local_metadata_mount(deployment, options):
+    """The local metadata's folder that containers mount at the same path, or None.
+
+    Local metadata lives on the deploying machine (METAFLOW_DATASTORE_SYSROOT_LOCAL/.metaflow);
+    a container writes it where the client reads it only through a mount.
+    """
+    root = deployment.environment_variables.get("METAFLOW_DATASTORE_SYSROOT_LOCAL")
+    if options.task_runner != "docker" or deployment.metadata != "local" or not root:
+        return None
+    return root.rstrip("/") + "/.metaflow"
 
 
 def _environment_default_notes(flow, flow_name):
@@ -320,6 +344,9 @@ class _Builder:
         # The metadata service's headers, from a Kestra secret (name checked at deploy: [A-Za-z0-9_]+).
         self.service_headers_env = ({SERVICE_HEADERS_B64: encoded("secret('%s')" % deployment.service_headers_secret)}
                                     if deployment.service_headers_secret else {})
+        # --secret: names checked at deploy ([A-Za-z_][A-Za-z0-9_]*); the runtime sets each as NAME.
+        self.service_headers_env.update({SECRET_ENV_PREFIX + name: encoded("secret('%s')" % name)
+                                         for name in deployment.secret_environment})
         self.flow_name = deployment.flow_name
         if options.task_runner == "docker" and deployment.datastore == "local":
             raise UnsupportedFlow(
@@ -640,6 +667,17 @@ class _Builder:
                 "image reference such as registry.example.com/team/image:tag or image@sha256:<digest>."
                 % (self.flow_name, step, image))
         runner = {"type": k.DOCKER_RUNNER}
+        if self.options.docker_network:
+            runner["networkMode"] = self.options.docker_network
+        mount = local_metadata_mount(self.deployment, self.options)
+        if mount:
+            if not _MOUNTABLE.fullmatch(mount):
+                raise UnsupportedFlow(
+                    "Flow %s: the local metadata folder %r cannot be mounted into containers (Kestra renders "
+                    "volumes: a path of letters, digits, '/', '.', '_' and '-' only). Set "
+                    "METAFLOW_DATASTORE_SYSROOT_LOCAL to such a path, or deploy with --metadata=service."
+                    % (self.flow_name, mount))
+            runner["volumes"] = ["%s:%s" % (mount, mount)]
         if settings.resources.get("cpu"):
             runner["cpu"] = {"cpus": float(settings.resources["cpu"])}
         if settings.resources.get("memory"):
@@ -661,6 +699,15 @@ _IMAGE_REFERENCE = re.compile(
     r"{component}(?:/{component})*"
     r"(?::\w[\w.-]{{0,127}})?"
     r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{{32,}})?".format(component=_PATH_COMPONENT))
+
+
+_NETWORK_MODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*(?::[A-Za-z0-9][A-Za-z0-9_.-]*)?")
+_MOUNTABLE = re.compile(r"/[A-Za-z0-9/._-]*")
+
+
+def is_image_reference(text):
+    """Whether `text` is a container image reference (and nothing Kestra would render)."""
+    return bool(_IMAGE_REFERENCE.fullmatch(text or ""))
 
 
 def _retry(settings):
@@ -708,6 +755,9 @@ def _check_ids(flow_name, flow_id, options, graph):
         )
     if options.task_runner not in ("process", "docker"):
         raise KestraError("Flow %s: --task-runner must be process or docker." % flow_name)
+    if options.docker_network and not _NETWORK_MODE.fullmatch(options.docker_network):
+        raise KestraError("Flow %s: --docker-network %r is not a Docker network mode (host, bridge, none, a "
+                          "network's name or container:<name>)." % (flow_name, options.docker_network))
     if options.foreach not in FOREACH_MODES:
         raise KestraError("Flow %s: --foreach must be one of %s." % (flow_name, ", ".join(FOREACH_MODES)))
     if not isinstance(options.foreach_batch, int) or options.foreach_batch < 1:

@@ -91,7 +91,7 @@ def step_settings(node, flow_name):
         elif name == "secrets":
             settings.secrets.extend(_kestra_secrets(deco.attributes.get("sources") or [], where))
         elif name in RESOURCE_HINTS:
-            settings.resources.update(_resources(deco.attributes))
+            settings.resources.update(_resources(deco))
             settings.notes.append("%s: resources apply with --task-runner docker; the Process task runner "
                                   "does not limit them." % where)
             ignored = _unhonoured_fields(deco)
@@ -160,10 +160,15 @@ def _kestra_secrets(sources, where):
 HONOURED_RESOURCES = ("cpu", "memory", "gpu", "image", "shared_memory")
 
 
-def _resources(attributes):
+def _resources(deco):
+    """What the Docker runner honours of the decorator. Its image only when the user gave one:
+    @kubernetes fills in python:<version> by itself, which must not replace --image."""
+    given = getattr(deco, "_user_defined_attributes", None)
     hints = {}
     for key in HONOURED_RESOURCES:
-        value = attributes.get(key)
+        if key == "image" and given is not None and key not in given:
+            continue
+        value = deco.attributes.get(key)
         if value not in (None, "", 0, "0"):
             hints[key] = str(value)
     return hints

@@ -20,6 +20,8 @@ from .notifications import NotifyOptions, notification_spec
 from .production_token import TokenRequest
 from .versions import supported_major
 
+# Kestra secrets every step gets as environment variables, besides --secret (comma-separated).
+SECRETS_ENV = "METAFLOW_KESTRA_SECRETS"
 # The Kestra secret that holds METAFLOW_SERVICE_HEADERS for the tasks, and how to name another.
 DEFAULT_SERVICE_HEADERS_SECRET = "METAFLOW_SERVICE_HEADERS"
 SERVICE_HEADERS_SECRET_ENV = "METAFLOW_KESTRA_SERVICE_HEADERS_SECRET"
@@ -111,11 +113,44 @@ def frozen_configs(flow):
     return dump_config_values(flow).get("user_configs", {})
 
 
+# Metaflow's configuration that a step in a container needs and, unlike a step on the worker,
+# cannot find in the worker's environment: where the datastore and cards are and how to reach
+# them. Argo passes the same to its pods. Credentials are not among them (see --secret).
+CONTAINER_CONFIG = ("S3_ENDPOINT_URL", "DATASTORE_SYSROOT_S3", "DATATOOLS_S3ROOT", "CARD_S3ROOT",
+                    "S3_SERVER_SIDE_ENCRYPTION", "DATASTORE_SYSROOT_AZURE", "CARD_AZUREROOT",
+                    "AZURE_STORAGE_BLOB_SERVICE_ENDPOINT", "DATASTORE_SYSROOT_GS", "CARD_GSROOT",
+                    "DEFAULT_SECRETS_BACKEND_TYPE")
+_SECRET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def container_environment():
+    """{METAFLOW_<NAME>: value} of CONTAINER_CONFIG as this machine's Metaflow has it."""
+    from metaflow import metaflow_config
+
+    values = {name: getattr(metaflow_config, name, None) for name in CONTAINER_CONFIG}
+    return {"METAFLOW_" + name: str(value) for name, value in values.items() if value not in (None, "")}
+
+
+def secret_names(names, flow_name):
+    """--secret names (and METAFLOW_KESTRA_SECRETS, comma-separated), checked: each is both a Kestra
+    secret's name and the environment variable a step gets it as."""
+    chosen = list(names) + [name.strip() for name in os.environ.get(SECRETS_ENV, "").split(",") if name.strip()]
+    for name in chosen:
+        if not _SECRET_NAME.match(name):
+            raise KestraError("Flow %s: --secret %r: a secret is named like an environment variable "
+                              "(letters, digits and '_', not starting with a digit)." % (flow_name, name))
+    return sorted(set(chosen))
+
+
 def make_deployment(context, target, tags=(), triggers=None, workflow_timeout=0, package=None,
-                    worker_metaflow=False, production_token="", notifications=None):
+                    worker_metaflow=False, production_token="", notifications=None, secrets=(),
+                    container=False):
     from metaflow.util import get_username
 
     env = {"METAFLOW_USER": get_username() or "kestra"}
+    if container:
+        env.update(container_environment())
+        env["METAFLOW_KESTRA_WARM_START"] = "0"  # a fresh container per task: no warm interpreter to reuse
     if production_token:
         # Metaflow tags the runs production:<token> instead of user:<name>, as on Argo.
         env["METAFLOW_PRODUCTION_TOKEN"] = production_token
@@ -165,6 +200,7 @@ def make_deployment(context, target, tags=(), triggers=None, workflow_timeout=0,
         workflow_timeout=int(workflow_timeout or 0),
         production_token=production_token,
         notifications=notifications or {},
+        secret_environment=list(secrets),
     )
 
 
@@ -177,7 +213,9 @@ class DeployOptions:
     workflow_timeout: int = 0
     task_runner: str = "process"
     image: str = ""
+    docker_network: str = ""
     worker_python: str = "python"
+    secrets: tuple = ()  # Kestra secrets every step gets as environment variables of the same names
     foreach: str = "inline"
     foreach_batch: int = 100
     kestra_version: str = ""  # the Kestra whose flow language to write; "" = the server's
@@ -190,6 +228,7 @@ class DeployOptions:
     def compile_options(self, target, kestra_major=1):
         return CompileOptions(namespace=target.namespace, flow_id=target.flow_id, max_workers=self.max_workers,
                               python=self.worker_python, task_runner=self.task_runner, image=self.image or "",
+                              docker_network=self.docker_network or "",
                               foreach=self.foreach, foreach_batch=self.foreach_batch, kestra_major=kestra_major)
 
 
@@ -286,7 +325,9 @@ def compile_to_yaml(context, target, settings=None, echo=None, kestra_major=1):
     package = context.code_package()
     notifications = notification_spec(settings.notify, context.flow_name, os.environ, settings.executions_url)
     deployment = make_deployment(context, target, tags, triggers, workflow_timeout, package,
-                                 settings.worker_metaflow, settings.production_token, notifications)
+                                 settings.worker_metaflow, settings.production_token, notifications,
+                                 secrets=secret_names(settings.secrets, context.flow_name),
+                                 container=settings.task_runner == "docker")
     kestra = compile_flow(context.flow, context.graph, deployment, options, triggers)
     for note in kestra.notes:
         (echo or (lambda text: print(text, file=sys.stderr)))("Note: " + note)

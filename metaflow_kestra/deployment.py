@@ -49,6 +49,8 @@ class Deployment:
     configs: Dict[str, list] = field(default_factory=dict)  # Config values frozen at deploy time
     production_token: str = ""  # runs are in Metaflow namespace production:<token> (production_token.py)
     notifications: Dict[str, object] = field(default_factory=dict)  # notifications.notification_spec
+    # Kestra secrets (--secret) every task sets as environment variables of the same names.
+    secret_environment: List[str] = field(default_factory=list)
     format: int = DEPLOYMENT_FORMAT
     written_by: str = __version__  # the metaflow-kestra that compiled the flow
 

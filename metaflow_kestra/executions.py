@@ -67,8 +67,11 @@ def execution_url(connection, target, execution_id):
     )
 
 
-def follow(client, execution_id, steps, echo, timeout):
-    """Wait for the execution with live per-step progress; show failed steps' logs. Return its state."""
+def follow(client, execution_id, steps, echo, timeout, explain=None):
+    """Wait for the execution with live per-step progress; show failed steps' logs. Return its state.
+
+    `explain(step, messages)` may turn a failed step's log messages into one line for people
+    (worker_problems: a worker without Python or Metaflow), echoed after its logs."""
     loops = client.kestra_major() >= 2
     progress = ProgressPrinter(steps, echo, loop_items=client.loop_executions if loops else None)
     began = time.monotonic()
@@ -80,8 +83,12 @@ def follow(client, execution_id, steps, echo, timeout):
         for failed, step in failed_tasks(client, execution, set(steps)):
             where = "" if failed["id"] == execution_id else " (child execution %s)" % failed["id"]
             echo("--- logs of failed step %s%s ---" % (step, where))
-            for line in format_logs(settled_logs(client, failed["id"], step))[-40:]:
+            entries = settled_logs(client, failed["id"], step)
+            for line in format_logs(entries)[-40:]:
                 echo(line)
+            explained = explain(step, [entry.get("message") or "" for entry in entries]) if explain else None
+            if explained:
+                echo(explained)
     return state
 
 

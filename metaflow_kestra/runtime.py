@@ -15,6 +15,7 @@ import os
 import sys
 
 from . import code_package, environments, ids, package_metaflow
+from .decorators import SECRET_ENV_PREFIX
 from .deployment import Deployment
 from .errors import KestraError
 from .pebble import decoded
@@ -385,12 +386,24 @@ def _outputs(deployment, spec, pathspec, task, next_steps, iteration, index_path
     return outputs
 
 
+def apply_secret_environment(environ, names):
+    """Each --secret NAME from the Kestra secret the compiler put in METAFLOW_KESTRA_SECRET_NAME."""
+    for name in names:
+        value = decoded(environ.get(SECRET_ENV_PREFIX + name))
+        if value is None:
+            raise TaskRefused("Kestra secret %s (deployed with --secret %s) did not reach this task: "
+                              "redeploy the flow." % (name, name))
+        environ[name] = value
+
+
 def main(environ=None):
     environ = os.environ if environ is None else environ
     try:
         # Metaflow reads its configuration when first imported: settle it before that.
-        environ.update(Deployment.from_json(environ[ENV_DEPLOYMENT]).environment_variables)
+        deployment = Deployment.from_json(environ[ENV_DEPLOYMENT])
+        environ.update(deployment.environment_variables)
         apply_service_headers(environ)
+        apply_secret_environment(environ, deployment.secret_environment)
         if environ.get(ENV_NOTIFY):
             return notify(environ)
         if environ.get(ENV_HOOK):

@@ -10,6 +10,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$root/scripts/bootstrap.sh"
 source "$root/scripts/browser.sh"
+source "$root/scripts/docker.sh"
 cd "$root"
 if [ "$#" -gt 0 ]; then
     exec python -m pytest -ra "$@"

@@ -82,6 +82,10 @@ def server_environment(ports=None):
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": E2E_S3_SECRET_KEY,
         "AWS_DEFAULT_REGION": "us-east-1",
+        # The same credentials as Kestra secrets, for steps in containers (`--secret`), which do not
+        # see the worker's environment.
+        "SECRET_AWS_ACCESS_KEY_ID": base64.b64encode(b"test").decode(),
+        "SECRET_AWS_SECRET_ACCESS_KEY": base64.b64encode(E2E_S3_SECRET_KEY.encode()).decode(),
     }
 
 

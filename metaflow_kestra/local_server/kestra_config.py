@@ -21,6 +21,7 @@ from .settings import LOOPBACK
 # Script task types our flows use; each defaults to the Process runner (Kestra
 # would otherwise pick Docker, which needs an engine).
 PROCESS_RUNNER = "io.kestra.plugin.core.runner.Process"
+DOCKER_RUNNER = "io.kestra.plugin.scripts.runner.docker.Docker"
 SCRIPT_TASK_TYPES = (
     "io.kestra.plugin.scripts.python.Commands",
     "io.kestra.plugin.scripts.python.Script",
@@ -101,7 +102,10 @@ def local_server_config(settings, password, ui_dir=None):
                 "defaults": [
                     {"type": task_type, "values": {"taskRunner": {"type": PROCESS_RUNNER}}}
                     for task_type in SCRIPT_TASK_TYPES
-                ]
+                ],
+                # Local metadata reaches containers as a mount of the user's own folder
+                # (compiler.local_metadata_mount); Kestra refuses volumes unless enabled.
+                "configurations": [{"type": DOCKER_RUNNER, "values": {"volume-enabled": True}}],
             },
             # A local development server: no tutorial flows to load at start,
             # and no usage report sent anywhere.

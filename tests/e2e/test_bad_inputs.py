@@ -105,6 +105,11 @@ CLI_CASES = [
          "Invalid value for '--task-runner'", code=2),
     Case("the Docker task runner with the local datastore", K + ("create", "--task-runner", "docker", "--image",
                                                                  "python:3.11"), "local datastore"),
+    Case("a --secret that is no environment variable's name", K + ("create", "--secret", "1-TOKEN"),
+         "--secret '1-TOKEN': a secret is named like an environment variable"),
+    Case("a --docker-network Kestra would take for more", K + ("create", "--task-runner", "docker", "--image", "img:1",
+                                                               "--docker-network", "host --privileged"),
+         "--docker-network 'host --privileged' is not a Docker network mode"),
     Case("a flow with @parallel", K + ("create",), "@parallel", flow="parallel_flow"),
     Case("a flow with a loop", K + ("create",), "There is a loop in your flow: a->b->a", flow="looping_flow"),
 ]

@@ -4,6 +4,8 @@ import yaml
 import pytest
 
 from metaflow_kestra import kestra_flow as k
+from dataclasses import replace
+
 from metaflow_kestra.compiler import CompileOptions, compile_flow
 from metaflow_kestra.deployment import Deployment
 from metaflow_kestra.errors import KestraError
@@ -240,3 +242,46 @@ def test_docstrings_become_descriptions_without_the_source_indentation():
     assert kestra["description"] == (
         "Its middle step writes its process id and waits, so a test can SIGKILL it mid-step.\n\n"
         "Once the test has written `killed` in the folder, the step finishes at once.")
+
+
+def test_local_metadata_reaches_containers_through_a_mount_of_the_same_path():
+    """A container writes the run's metadata where this machine's client reads it (and says so)."""
+    flow = load_flow("linear_flow")
+    deployment = Deployment(flow_name="LinearFlow", flow_file="flow.py", datastore="s3", metadata="local",
+                            environment_variables={"METAFLOW_DATASTORE_SYSROOT_LOCAL": "/home/ann/flows"})
+    kestra = compile_flow(flow, load_graph("linear_flow"), deployment, CompileOptions(task_runner="docker", image="i:1"))
+    runner = effective(kestra, by_id(kestra)["start"])["taskRunner"]
+    assert runner["volumes"] == ["/home/ann/flows/.metaflow:/home/ann/flows/.metaflow"]
+    assert any("mounts /home/ann/flows/.metaflow" in note and "volume-enabled" in note for note in kestra.notes)
+    service = compile_flow(flow, load_graph("linear_flow"), replace(deployment, metadata="service"),
+                           CompileOptions(task_runner="docker", image="i:1"))
+    assert "volumes" not in effective(service, by_id(service)["start"])["taskRunner"]
+    process = compile_flow(flow, load_graph("linear_flow"), deployment, CompileOptions())
+    assert effective(process, by_id(process)["start"]).get("taskRunner", {}).get("volumes") is None
+
+
+@pytest.mark.parametrize("root", ["/home/{{ x }}/flows", "/tmp/a b", "relative/path", "/x:/etc"])
+def test_a_metadata_folder_kestra_would_render_or_split_is_refused(root):
+    flow = load_flow("linear_flow")
+    deployment = Deployment(flow_name="LinearFlow", flow_file="flow.py", datastore="s3", metadata="local",
+                            environment_variables={"METAFLOW_DATASTORE_SYSROOT_LOCAL": root})
+    with pytest.raises(KestraError, match="Flow LinearFlow: the local metadata folder .* cannot be mounted"):
+        compile_flow(flow, load_graph("linear_flow"), deployment, CompileOptions(task_runner="docker", image="i:1"))
+
+
+def test_secrets_reach_every_task_from_kestra_secrets_never_as_values():
+    flow = load_flow("linear_flow")
+    deployment = Deployment(flow_name="LinearFlow", flow_file="flow.py", datastore="s3",
+                            secret_environment=["AWS_SECRET_ACCESS_KEY"])
+    kestra = compile_flow(flow, load_graph("linear_flow"), deployment, CompileOptions(task_runner="docker", image="i:1"))
+    for task in ("start", "end"):
+        env = effective(kestra, by_id(kestra)[task])["env"]
+        assert env["METAFLOW_KESTRA_SECRET_AWS_SECRET_ACCESS_KEY"] == "{{ secret('AWS_SECRET_ACCESS_KEY') | base64encode }}"
+
+
+def test_the_docker_network_reaches_the_runner_and_nothing_else_does():
+    kestra = compiled_for_docker("linear_flow", image="i:1", docker_network="host")
+    assert effective(kestra, by_id(kestra)["start"])["taskRunner"]["networkMode"] == "host"
+    for bad in ("{{ x }}", "host --privileged", "a b", "-v"):
+        with pytest.raises(KestraError, match="Flow LinearFlow: --docker-network .* is not a Docker network mode"):
+            compiled_for_docker("linear_flow", image="i:1", docker_network=bad)

@@ -93,3 +93,20 @@ def test_crons_and_durations():
     with pytest.raises(UnsupportedDecorator):
         standard_cron("every day", "x")
     assert iso_duration(0) == "PT1S" and iso_duration(120) == "PT120S"
+
+
+def test_kubernetes_default_image_leaves_the_deployment_s_image_in_place():
+    """@kubernetes fills in python:<version> when no image is given: that is no image of the user's."""
+    from metaflow.decorators import extract_step_decorator_from_decospec
+
+    class Node:
+        name, decorators = "train", [extract_step_decorator_from_decospec("kubernetes:cpu=2,memory=1536")[0]]
+
+    Node.decorators[0].external_init()
+    settings = step_settings(Node, "F")
+    assert settings.resources == {"cpu": "2", "memory": "1536"}
+
+    class Chosen:
+        name, decorators = "train", [extract_step_decorator_from_decospec("kubernetes:image=ghcr.io/a/b:1")[0]]
+
+    assert step_settings(Chosen, "F").resources["image"] == "ghcr.io/a/b:1"

@@ -35,7 +35,8 @@ def test_the_kestra_2_config_wires_the_worker_to_its_controller_and_drops_what_2
     assert kestra["worker"]["controllers"] == {
         "type": "STATIC", "static": {"endpoints": [{"host": "127.0.0.1", "port": 18005}]}}
     assert config["grpc"]["server"] == {"enabled": False, "health": {"enabled": False}}
-    assert kestra["plugins"] == {"auto-install": {"enabled": False}}
+    assert kestra["plugins"] == {"auto-install": {"enabled": False}, "configurations": [
+        {"type": "io.kestra.plugin.scripts.runner.docker.Docker", "values": {"volume-enabled": True}}]}
     assert "flyway" not in config
 
 

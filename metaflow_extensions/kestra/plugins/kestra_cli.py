@@ -125,8 +125,15 @@ _DEPLOY_OPTIONS = [
                  help="Kestra task runner: process (on the worker) or docker (a container per task)."),
     click.option("--image", default=None, help="Container image for --task-runner docker (Python, Metaflow and "
                  "metaflow-kestra installed); @kubernetes(image=...) overrides it per step."),
+    click.option("--docker-network", default=None, metavar="MODE",
+                 help="With --task-runner docker: the containers' network mode (Kestra's networkMode), e.g. host, "
+                 "so steps reach servers on the worker's loopback such as a local S3. Default: the runner's."),
     click.option("--worker-python", default="python", show_default=True,
                  help="The Python on the worker (or in the image) that has Metaflow and metaflow-kestra."),
+    click.option("--secret", "secrets", multiple=True, default=None, metavar="NAME",
+                 help="A Kestra secret every step gets as the environment variable NAME, e.g. the "
+                 "AWS_SECRET_ACCESS_KEY a container needs for an S3 datastore; repeatable (also env "
+                 "METAFLOW_KESTRA_SECRETS, comma-separated)."),
     click.option("--foreach", "foreach", type=click.Choice(["inline", "subflows"]), default="inline",
                  show_default=True,
                  help="inline: a foreach's items are task runs of the run's execution (Kestra ForEach). "
@@ -183,6 +190,7 @@ def deploy_options(command):
             max_workers=kwargs.pop("max_workers"), tags=tuple(kwargs.pop("tags") or ()),
             workflow_timeout=kwargs.pop("workflow_timeout") or 0, task_runner=kwargs.pop("task_runner"),
             image=kwargs.pop("image") or "", worker_python=kwargs.pop("worker_python"),
+            secrets=tuple(kwargs.pop("secrets") or ()), docker_network=kwargs.pop("docker_network") or "",
             foreach=kwargs.pop("foreach"), foreach_batch=kwargs.pop("foreach_batch"),
             kestra_version=kwargs.pop("kestra_version") or "", worker_metaflow=kwargs.pop("worker_metaflow"),
             token_request=TokenRequest(authorize=kwargs.pop("authorize"), given=kwargs.pop("given_token"),
@@ -403,6 +411,21 @@ def _follow_started(obj, client, run_id, run_id_file, wait, wait_timeout, attrib
     _wait_for(obj, client, run_id, execution_id, wait_timeout, pathspec, url)
 
 
+def _worker_problem_explainer(obj, client):
+    """explain(step, messages) for `follow`: one line when a step's worker lacks Python or Metaflow."""
+    from metaflow_kestra import worker_problems
+
+    def explain(step, messages):
+        missing = worker_problems.missing_from_worker(messages)
+        if not missing:
+            return None
+        target = obj.kestra_target
+        runner = worker_problems.step_runner(client.flow(target.namespace, target.flow_id), step)
+        return worker_problems.explain(obj.flow.name, step, missing, runner)
+
+    return explain
+
+
 def _wait_for(obj, client, run_id, execution_id, wait_timeout, pathspec, url):
     """Follow the execution to its end with progress; exit 1 unless it succeeded. A wait that
     times out says that the run goes on, and how to wait for it again."""
@@ -410,7 +433,8 @@ def _wait_for(obj, client, run_id, execution_id, wait_timeout, pathspec, url):
     from metaflow_kestra.executions import follow
 
     try:
-        state = follow(client, execution_id, [node.name for node in obj.graph], obj.echo_always, wait_timeout)
+        state = follow(client, execution_id, [node.name for node in obj.graph], obj.echo_always, wait_timeout,
+                       explain=_worker_problem_explainer(obj, client))
     except WaitTimedOut as stopped:
         raise KestraError("%s The run goes on on Kestra: wait for it again with `%s`, or stop it with `%s`."
                           % (stopped, flow_command("kestra wait --run-id %s" % run_id),
