@@ -1,6 +1,6 @@
 """Steps in containers beside the Process runner and a local run: what a container per task costs.
 
-    python benchmarks/containers.py [--repeat 3] [--kestra-version V] [--only NAME ...]
+    python benchmarks/containers.py [--repeat 3] [--repeat-large 1] [--kestra-version V] [--only NAME ...]
 
 Starts its own local Kestra (port 18490, with the S3 credentials as Kestra secrets), an S3 server
 (moto) on loopback and the worker image (`metaflow-kestra image build`), then runs the 10-step
@@ -32,7 +32,9 @@ IMAGE = "metaflow-kestra-bench/worker:current"
 S3_KEY = "bench-secret-key"
 LOCAL, PROCESS, DOCKER = "local `run`", "Process runner", "Docker runner"
 SYSTEMS = (LOCAL, PROCESS, DOCKER)
-WORKLOADS = [("linear 10 steps", flows.linear_flow(10), 10), ("foreach 100", flows.foreach_flow(100), 103)]
+# (name, flow, Metaflow tasks, large): a large workload runs --repeat-large times, as in benchmarks/run.py.
+WORKLOADS = [("linear 10 steps", flows.linear_flow(10), 10, False),
+             ("foreach 100", flows.foreach_flow(100), 103, True)]
 
 
 def s3_settings(port):
@@ -138,7 +140,8 @@ def table(workloads):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each small workload (min/median/max)")
+    parser.add_argument("--repeat-large", type=int, default=1, help="runs of each large workload")
     parser.add_argument("--kestra-version", default=None)
     parser.add_argument("--only", nargs="*", default=None, help="workloads whose name contains one of these")
     parser.add_argument("--results", default=str(stored.RESULTS))
@@ -164,10 +167,11 @@ def main():
             warm, path = flows.write(bench.root, flows.linear_flow(3))
             for system in (PROCESS, DOCKER):  # untimed: a JVM just started, a page cache still cold
                 run_one(system, bench, warm, path)
-            for name, source, tasks in WORKLOADS:
+            for name, source, tasks, large in WORKLOADS:
                 if args.only and not any(part in name for part in args.only):
                     continue
-                record["workloads"].append(measure(bench, name, source, tasks, args.repeat))
+                repeat = args.repeat_large if large else args.repeat
+                record["workloads"].append(measure(bench, name, source, tasks, repeat))
                 stored.write(result, args.results)
         result["finished"] = stored.utc_now()
         print("wrote %s" % stored.write(result, args.results), file=sys.stderr)
