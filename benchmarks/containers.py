@@ -44,7 +44,11 @@ def s3_settings(port):
 
 
 def start_s3():
+    import logging
+
     from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # not a line per S3 request
 
     from tests.helper_servers import free_port, start_with_deadline
 
@@ -129,7 +133,7 @@ def table(workloads):
     for workload in workloads:
         medians = {system: median(walls(workload["systems"][system])) for system in SYSTEMS}
         docker, process, local = medians[DOCKER], medians[PROCESS], medians[LOCAL]
-        lines.append("| %s | %d | %s | %s | %s | %s | %s |" % (
+        lines.append("| %s | %d | %s | %s | %s | %s |" % (  # the three systems' walls are one joined field
             workload["name"], workload["tasks"],
             " | ".join(spread(walls(workload["systems"][system])) for system in SYSTEMS),
             "%.2f" % (docker / process) if docker and process else "-",

@@ -353,8 +353,8 @@ warmed up by one untimed run; the 10-step linear flow and the 100-way foreach, l
 --wait` on the Process runner (warm task starts), and with `--task-runner docker` (each task a
 fresh container of the image `metaflow-kestra image build` makes, on the host's network). Each
 container imports Metaflow cold and unpacks the code package; Kestra's own part (create the
-container and its volume, copy the task's files in, remove both) is about 0.5 s of each task
-(its TRACE log). Kestra runs checked against the local run's artifacts. Walls are min / median
+container and its volume, copy the task's files in, remove both) was about 0.4 s of a task in
+its TRACE log. Kestra runs checked against the local run's artifacts. Walls are min / median
 / max; ratios and the per-task difference are of medians.
 
 {containers}

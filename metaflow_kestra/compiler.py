@@ -341,12 +341,12 @@ class _Builder:
         self.has_inputs = bool(deployment.parameters)
         self.workflow_timeout = deployment.workflow_timeout
         self.code_files = [deployment.code_path] if deployment.code_path else []
-        # The metadata service's headers, from a Kestra secret (name checked at deploy: [A-Za-z0-9_]+).
-        self.service_headers_env = ({SERVICE_HEADERS_B64: encoded("secret('%s')" % deployment.service_headers_secret)}
-                                    if deployment.service_headers_secret else {})
-        # --secret: names checked at deploy ([A-Za-z_][A-Za-z0-9_]*); the runtime sets each as NAME.
-        self.service_headers_env.update({SECRET_ENV_PREFIX + name: encoded("secret('%s')" % name)
-                                         for name in deployment.secret_environment})
+        # What every step gets from Kestra secrets: the metadata service's headers, and each --secret
+        # (the runtime sets it as NAME). Names checked at deploy: [A-Za-z0-9_]+.
+        self.secret_env = {SECRET_ENV_PREFIX + name: encoded("secret('%s')" % name)
+                           for name in deployment.secret_environment}
+        if deployment.service_headers_secret:
+            self.secret_env[SERVICE_HEADERS_B64] = encoded("secret('%s')" % deployment.service_headers_secret)
         self.flow_name = deployment.flow_name
         if options.task_runner == "docker" and deployment.datastore == "local":
             raise UnsupportedFlow(
@@ -560,7 +560,7 @@ class _Builder:
             env[ENV_EXECUTION_START] = scope.root(START_FACT)
         settings = self.settings[step]
         env.update(settings.environment)
-        env.update(self.service_headers_env)
+        env.update(self.secret_env)
         for name in settings.secrets:
             env[SECRET_ENV_PREFIX + name] = encoded("secret('%s')" % name)  # name checked: [A-Za-z0-9_]+
         # Metaflow's @timeout fires first and records the exception and the artifacts so far;
@@ -601,7 +601,7 @@ class _Builder:
                 "@exit_hook %s of Metaflow flow %s: runs once the run has %s."
                 % (hook.function, self.flow_name, "succeeded" if hook.on_success else "failed"),
                 dict({ENV_HOOK: inert_json({"function": hook.function, "on_success": hook.on_success})},
-                     **self.service_headers_env),
+                     **self.secret_env),
                 namespace_files=self.code_files,
             ))
         return tasks

@@ -43,7 +43,7 @@ KESTRA_SECRETS_TYPE = "kestra"
 SECRET_ENV_PREFIX = "METAFLOW_KESTRA_SECRET_"  # read by the `kestra` secrets provider
 CARDS_DIR = "metaflow-cards"
 _SECRET_ID = re.compile(r"^[A-Za-z0-9_]+$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # an environment variable's name
 
 
 class UnsupportedDecorator(KestraError):
@@ -128,7 +128,7 @@ def decorator_spec(deco):
 def _environment(variables, where):
     env = {}
     for key, value in variables.items():
-        if not _ENV_NAME.match(str(key)):
+        if not ENV_NAME.match(str(key)):
             raise UnsupportedDecorator("%s: %r is not an environment variable name." % (where, key))
         env[str(key)] = env_literal(str(value))
     return env

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from . import code_package, yaml_out
 from .compiler import CompileOptions, compile_flow, default_flow_id
-from .decorators import flow_triggers
+from .decorators import ENV_NAME, flow_triggers
 from .deployment import Deployment
 from .errors import KestraError
 from .parameters import parameter_kinds
@@ -120,7 +120,6 @@ CONTAINER_CONFIG = ("S3_ENDPOINT_URL", "DATASTORE_SYSROOT_S3", "DATATOOLS_S3ROOT
                     "S3_SERVER_SIDE_ENCRYPTION", "DATASTORE_SYSROOT_AZURE", "CARD_AZUREROOT",
                     "AZURE_STORAGE_BLOB_SERVICE_ENDPOINT", "DATASTORE_SYSROOT_GS", "CARD_GSROOT",
                     "DEFAULT_SECRETS_BACKEND_TYPE")
-_SECRET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def container_environment():
@@ -136,7 +135,7 @@ def secret_names(names, flow_name):
     secret's name and the environment variable a step gets it as."""
     chosen = list(names) + [name.strip() for name in os.environ.get(SECRETS_ENV, "").split(",") if name.strip()]
     for name in chosen:
-        if not _SECRET_NAME.match(name):
+        if not ENV_NAME.match(name):
             raise KestraError("Flow %s: --secret %r: a secret is named like an environment variable "
                               "(letters, digits and '_', not starting with a digit)." % (flow_name, name))
     return sorted(set(chosen))
