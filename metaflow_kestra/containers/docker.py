@@ -33,6 +33,11 @@ def run(args, what, capture=True, input_stream=None, timeout=None):
     return (done.stdout or b"").decode("utf-8", "replace")
 
 
+def remove_container(name):
+    """`docker rm -f NAME`, quietly: a cleanup that must not hide the failure it follows."""
+    subprocess.run([docker_binary(), "rm", "-f", name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def last_line(output):
     lines = [line.strip() for line in (output or b"").decode("utf-8", "replace").splitlines() if line.strip()]
     return lines[-1] if lines else "(no message)"

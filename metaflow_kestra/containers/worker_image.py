@@ -146,7 +146,7 @@ def build(tag, base=None, requirements_file=None, echo=print, mirror=None):
                         "--change", "LABEL %s=%s" % (VERSIONS_LABEL, json.dumps(held)),
                         ] + keep_entrypoint + [container, tag], "Saving image %s" % tag)
         finally:
-            docker.run(["rm", "-f", container], "Removing the build container %s" % container)
+            docker.remove_container(container)
     echo("Built %s in %.0f s." % (tag, time.monotonic() - started))
     return tag, held, True
 

@@ -102,3 +102,30 @@ def test_image_build_without_docker_says_how_to_get_it(monkeypatch, tmp_path):
     assert done.exit_code == 1
     [line] = done.output.strip().splitlines()
     assert line.startswith("No `docker` command on PATH: install Docker")
+
+
+def test_a_failed_install_is_the_error_reported_not_the_cleanup_after_it(monkeypatch, tmp_path):
+    """pip's failure is what the user reads; removing the build container afterwards stays quiet."""
+    from metaflow_kestra.containers import docker
+    from metaflow_kestra.containers.docker import ContainerError
+
+    calls = []
+
+    def fake_run(args, what, **kwargs):
+        calls.append(args[0])
+        if args[0] == "rm":  # as Docker answers when `run` never created the container
+            raise ContainerError("Removing the build container: `docker rm` failed: No such container")
+        if args[0] == "run":
+            raise ContainerError("Installing Metaflow into the image: `docker run` failed: ERROR: No matching "
+                                 "distribution found for numpy==0.0.1")
+        return "sha256:base" if args[0] == "image" else ""
+
+    monkeypatch.setattr(docker, "engine_version", lambda: "20.10")
+    monkeypatch.setattr(docker, "image_labels", lambda ref: {} if ref == "base:1" else None)
+    monkeypatch.setattr(docker, "image_config", lambda ref, field: None)
+    monkeypatch.setattr(docker, "run", fake_run)
+    monkeypatch.setattr(docker, "remove_container", lambda name: calls.append("rm"))
+    monkeypatch.setattr(worker_image, "source_tree", lambda: None)
+    with pytest.raises(ContainerError, match="No matching distribution found for numpy==0.0.1"):
+        worker_image.build("flows:1", base="base:1", echo=lambda message: None)
+    assert calls[-2:] == ["run", "rm"]
