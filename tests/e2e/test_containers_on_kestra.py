@@ -136,29 +136,30 @@ def running_containers(execution_id):
     return docker("ps", "-q", "--filter", "label=kestra.io/execution-id=%s" % execution_id).stdout.split()
 
 
-def wait_for_container(execution_id, seconds=120):
+def wait_for_step_container(execution_id, step, seconds=180):
+    """The running containers of the execution, once one of them runs `step` (earlier steps'
+    containers come and go first)."""
     deadline = time.time() + seconds
-    while not running_containers(execution_id):
-        assert time.time() < deadline, "no container of execution %s started" % execution_id
+    while True:
+        containers = running_containers(execution_id)
+        if containers:
+            labels = docker("inspect", "--format", '{{index .Config.Labels "kestra.io/task-id"}}', *containers,
+                            check=False).stdout
+            if step in labels.split():
+                return containers
+        assert time.time() < deadline, "no container of step %s of execution %s started" % (step, execution_id)
         time.sleep(0.5)
-    return running_containers(execution_id)
 
 
 def test_terminate_stops_the_container(box):
     run_id_file = box.root / "slow.run-id"
     kestra(box, "slow_flow", "run", "--run-id-file", str(run_id_file), "--seconds", "300", *IN_CONTAINERS)
     execution_id = run_id_file.read_text().strip()[len("kestra-"):]
-    deadline = time.time() + 180
-    while True:  # the slow step's container (start's has come and gone)
-        containers = wait_for_container(execution_id)
-        labels = docker("inspect", "--format", '{{index .Config.Labels "kestra.io/task-id"}}', *containers).stdout
-        if "wait" in labels.split():
-            break
-        assert time.time() < deadline
-        time.sleep(0.5)
+    wait_for_step_container(execution_id, "wait")
+    deadline = time.time() + 60
     kestra(box, "slow_flow", "terminate", "--run-id", "kestra-" + execution_id)
     while running_containers(execution_id):
-        assert time.time() < deadline + 60, "the container went on after terminate"
+        assert time.time() < deadline, "the container went on after terminate"
         time.sleep(0.5)
     assert "KILLED" in kestra(box, "slow_flow", "status", "--run-id", "kestra-" + execution_id).stdout
 
@@ -170,14 +171,7 @@ def test_a_killed_container_fails_the_step_and_kestra_restart_runs_it_again(box,
     kestra(box, "slow_flow", "run", "--run-id-file", str(run_id_file), "--seconds", "20", *IN_CONTAINERS)
     run_id = run_id_file.read_text().strip()
     execution_id = run_id[len("kestra-"):]
-    deadline = time.time() + 180
-    while True:
-        containers = wait_for_container(execution_id)
-        labels = docker("inspect", "--format", '{{index .Config.Labels "kestra.io/task-id"}}', *containers).stdout
-        if "wait" in labels.split():
-            break
-        assert time.time() < deadline
-        time.sleep(0.5)
+    containers = wait_for_step_container(execution_id, "wait")
     docker("kill", *containers)
     waited = kestra(box, "slow_flow", "wait", "--run-id", run_id, check=False)
     assert waited.returncode == 1 and "FAILED" in waited.stdout + waited.stderr
