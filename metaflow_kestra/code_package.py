@@ -13,6 +13,7 @@ the revision, and so the code, they started with.
 
 import hashlib
 import json
+import re
 import os
 import shutil
 import tarfile
@@ -56,8 +57,35 @@ def build(flow, environment, echo, suffixes=None):
     kwargs = {"suffixes": suffixes} if suffixes is not None else {}
     package = MetaflowPackage(flow, environment, echo, **kwargs)
     blob = bytes(package.blob)
-    return CodePackage(blob, hashlib.sha256(blob).hexdigest(), os.path.basename(sys.argv[0]),
-                       package.package_metadata, files_digest(blob))
+    sha = hashlib.sha256(blob).hexdigest()
+    return CodePackage(blob, sha, os.path.basename(sys.argv[0]), package.package_metadata,
+                       cached_files_digest(blob, sha))
+
+
+def cached_files_digest(blob, sha):
+    """files_digest(blob), kept per package `sha` in this user's private cache: deploying an
+    unchanged flow again then does not read its whole package back. A cache another user could
+    write is not read (a wrong digest there would stop the flow's tasks)."""
+    folder = os.path.join(cache_root(), "digests")
+    path = os.path.join(folder, sha)
+    private = is_private(os.path.dirname(folder)) and is_private(folder)
+    if private:
+        try:
+            with open(path, encoding="ascii") as handle:
+                known = handle.read()
+            if re.fullmatch(r"[0-9a-f]{64}", known):
+                return known
+        except (OSError, ValueError):
+            pass
+    digest = files_digest(blob)
+    if private:
+        try:
+            with tempfile.NamedTemporaryFile("w", dir=folder, delete=False, encoding="ascii") as handle:
+                handle.write(digest)
+            os.replace(handle.name, path)
+        except OSError:
+            pass  # a cache is a saving, never a failure
+    return digest
 
 
 def cache_root():
@@ -192,13 +220,16 @@ def _unpack_new(archive, sha, root, target, files_sha):
 
 def files_digest(blob):
     """The SHA-256 of the manifest of the package `blob` (a .tgz): its files' SHA-256s, its
-    directories and links. The deploy side pins it; the worker checks a cached copy with it."""
+    directories and links. The deploy side pins it; the worker checks a cached copy with it.
+    Read in one pass over the stream (reading members after listing them decompressed it anew)."""
     import io
 
-    with tarfile.open(fileobj=io.BytesIO(blob), mode="r:gz") as tar:
-        members = tar.getmembers()
-        _check_members(members, "the code package")
-        return _digest(_manifest_of(tar, members))
+    manifest = {}
+    with tarfile.open(fileobj=io.BytesIO(blob), mode="r|gz") as tar:
+        for member in tar:
+            _check_members([member], "the code package")
+            _add_to_manifest(manifest, member, tar)
+    return _digest(manifest)
 
 
 def _digest(manifest):
@@ -209,19 +240,23 @@ def _manifest_of(tar, members):
     """{path: "sha256:<hex>" | "dir" | "link:<target>"} for the members (and their parent directories)."""
     manifest = {}
     for member in members:
-        name = _clean(member.name)
-        if not name:
-            continue
-        parts = name.split("/")
-        for depth in range(1, len(parts)):
-            manifest["/".join(parts[:depth])] = "dir"
-        if member.isdir():
-            manifest[name] = "dir"
-        elif member.issym():
-            manifest[name] = "link:" + member.linkname
-        else:
-            manifest[name] = "sha256:" + hashlib.sha256(tar.extractfile(member).read()).hexdigest()
+        _add_to_manifest(manifest, member, tar)
     return manifest
+
+
+def _add_to_manifest(manifest, member, tar):
+    name = _clean(member.name)
+    if not name:
+        return
+    parts = name.split("/")
+    for depth in range(1, len(parts)):
+        manifest["/".join(parts[:depth])] = "dir"
+    if member.isdir():
+        manifest[name] = "dir"
+    elif member.issym():
+        manifest[name] = "link:" + member.linkname
+    else:
+        manifest[name] = "sha256:" + hashlib.sha256(tar.extractfile(member).read()).hexdigest()
 
 
 def _clean(name):

@@ -7,7 +7,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import traceback
 
 from . import ids
 from .parameters import init_environment
@@ -57,11 +59,16 @@ class StepRunner:
             self.environ["PYTHONDONTWRITEBYTECODE"] = "1"
 
     def init(self, run_id, input_values):
+        """Metaflow's `init` (the run's `_parameters` task): in a fork of this interpreter when its
+        Metaflow is the step's, saving an interpreter start per run, and leaving this process free
+        to run the start step itself."""
         env = dict(self.environ)
         env.update(init_environment(self.deployment.parameters, input_values))
-        self._call(
-            ["init", "--run-id", run_id, "--task-id", ids.PARAMETERS_TASK_ID] + self._tags(), env
-        )
+        args = ["init", "--run-id", run_id, "--task-id", ids.PARAMETERS_TASK_ID] + self._tags()
+        if self.in_process_allowed and _can_fork():
+            self._run_forked(args, env)
+        else:
+            self._call(args, env)
 
     def step(self, step, run_id, task_id, paths, split_index=None, in_process=False, attempt=0,
              user_retries=0):
@@ -155,6 +162,32 @@ class StepRunner:
         if returncode:
             raise TaskFailed(returncode)
 
+    def _run_forked(self, args, env):
+        """`python flow.py <args>` with environment `env`, in a child of this process (`_run_here` there)."""
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            status = 1
+            try:
+                os.environ.clear()
+                os.environ.update(env)
+                self._run_here(args)
+                status = 0
+            except TaskFailed as failed:
+                status = failed.returncode
+            except BaseException:  # noqa: B036 - reported, then the child ends with status 1
+                traceback.print_exc()
+            finally:
+                try:
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                finally:
+                    os._exit(status)
+        returncode = _exit_code(os.waitpid(pid, 0)[1])
+        if returncode:
+            raise TaskFailed(returncode)
+
     def _call(self, args, env):
         if self.environment is not None:
             extra = {key: value for key, value in env.items() if self.environ.get(key) != value}
@@ -165,6 +198,18 @@ class StepRunner:
         returncode = subprocess.call(command, env=env)
         if returncode:
             raise TaskFailed(returncode)
+
+
+def _can_fork():
+    """Whether a fork of this process is safe: a POSIX system, and no thread besides this one."""
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+def _exit_code(status):
+    """A child's exit status (waitpid) as a return code: a signal's number counts as a failure."""
+    if os.WIFEXITED(status):
+        return os.WEXITSTATUS(status)
+    return 128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else 1
 
 
 @contextlib.contextmanager

@@ -83,12 +83,23 @@ def _keyed(name):
 
 def fingerprint(environ):
     """What a warm interpreter must share with a task to run it as a cold start would, and the
-    task's deployment: a warm interpreter serves one deployment's tasks only."""
+    task's flow: a warm interpreter serves one deployed flow's tasks only, across its redeployments."""
     keyed = sorted((name, value) for name, value in environ.items() if _keyed(name))
-    deployment = hashlib.sha256(environ.get(DEPLOYMENT_ENV, "").encode()).hexdigest()
+    deployment = hashlib.sha256(_flow_identity(environ.get(DEPLOYMENT_ENV, "")).encode()).hexdigest()
     # sys.path[0] is the working directory, which is new for every task.
     facts = [sys.executable, sys.version, sys.path[1:], keyed, _installed(), deployment]
     return hashlib.sha256(json.dumps(facts).encode()).hexdigest()[:20]
+
+
+def _flow_identity(deployment_json):
+    """The deployed flow a task belongs to (Kestra namespace, flow id, Metaflow flow), not the
+    deployment's whole text: the server imports no flow code, and a flow deployed again with a new
+    code package is the same flow, whose next run should find its interpreter warm."""
+    try:
+        deployment = json.loads(deployment_json)
+        return json.dumps([deployment.get(field) for field in ("kestra_namespace", "kestra_flow_id", "flow_name")])
+    except (ValueError, AttributeError):
+        return deployment_json  # the cold path reports a broken deployment properly
 
 
 def server_environment(env):

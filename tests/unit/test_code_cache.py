@@ -258,3 +258,30 @@ def test_metaflow_kestra_home_holds_the_code_cache_too(tmp_path, monkeypatch):
     assert code_package.cache_root() == str(tmp_path / "home" / "code")
     monkeypatch.setenv(code_package.CACHE_ENV, str(tmp_path / "own"))
     assert code_package.cache_root() == str(tmp_path / "own")
+
+
+# Issue 30: deploying an unchanged flow again read its whole package back to digest its files.
+
+def test_the_files_digest_of_a_package_is_computed_once_per_package(tmp_path, monkeypatch):
+    monkeypatch.setenv("METAFLOW_KESTRA_CODE_CACHE", str(tmp_path / "cache"))
+    path, sha = archive(tmp_path, "a.tgz", {"flow.py": b"a", "pkg/m.py": b"b"})
+    other, other_sha = archive(tmp_path, "b.tgz", {"flow.py": b"B"})
+    blob = open(path, "rb").read()
+    first = code_package.cached_files_digest(blob, sha)
+    assert first == code_package.files_digest(blob)
+    monkeypatch.setattr(code_package.tarfile, "open", lambda *a, **k: pytest.fail("read the package again"))
+    assert code_package.cached_files_digest(blob, sha) == first
+    with pytest.raises(pytest.fail.Exception):
+        code_package.cached_files_digest(open(other, "rb").read(), other_sha)
+
+
+def test_a_digest_cache_others_can_write_is_not_read(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("METAFLOW_KESTRA_CODE_CACHE", str(cache))
+    path, sha = archive(tmp_path, "a.tgz", {"flow.py": b"a"})
+    blob = open(path, "rb").read()
+    code_package.cached_files_digest(blob, sha)
+    digests = cache / "digests"
+    (digests / sha).write_text("0" * 64)
+    os.chmod(digests, 0o777)
+    assert code_package.cached_files_digest(blob, sha) == code_package.files_digest(blob)

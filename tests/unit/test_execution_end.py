@@ -113,3 +113,9 @@ def test_the_failed_child_of_a_failed_run_is_found_while_the_search_still_shows_
               "taskRunList": [{"taskId": "work", "state": {"current": "FAILED"}}]}
     found = failed_tasks(ChildSearchLagging(running_reads=3), parent, {"work"}, poll=0)
     assert [(execution["id"], step) for execution, step in found] == [("parent", "work"), ("child", "work")]
+
+
+def test_a_short_run_is_read_often_and_a_long_one_less():
+    from metaflow_kestra.client import poll_interval
+
+    assert [poll_interval(t) for t in (0, 4.9, 5, 29.9, 30, 3600)] == [0.1, 0.1, 0.25, 0.25, 0.5, 0.5]

@@ -146,6 +146,26 @@ def test_a_server_serves_one_deployment():
         warm_start.fingerprint(one)
 
 
+def test_a_redeployed_flow_keeps_its_warm_server():
+    """Issue 30: a flow deployed again with new code (a new code package, new tags) is still the
+    same flow: its tasks find the interpreter its previous run warmed up, instead of starting cold.
+    The server has imported only Metaflow and this package, never a flow's code."""
+    def env(**fields):
+        deployment = Deployment(flow_name="A", flow_file="a.py", kestra_namespace="ns", kestra_flow_id="a", **fields)
+        return dict(BASE, METAFLOW_KESTRA_DEPLOYMENT=deployment.to_json())
+
+    first = env(code_sha="1" * 40, tags=["x"])
+    assert warm_start.fingerprint(env(code_sha="2" * 40, tags=["y"], workflow_timeout=60)) == \
+        warm_start.fingerprint(first)
+    other_flow = json.loads(first["METAFLOW_KESTRA_DEPLOYMENT"])
+    for field, value in (("kestra_flow_id", "b"), ("kestra_namespace", "other"), ("flow_name", "B")):
+        changed = dict(first, METAFLOW_KESTRA_DEPLOYMENT=json.dumps(dict(other_flow, **{field: value})))
+        assert warm_start.fingerprint(changed) != warm_start.fingerprint(first), field
+    # What Metaflow reads when imported still counts: the deployment's METAFLOW_ variables.
+    assert warm_start.fingerprint(warm_start.task_environment(env(environment_variables={"METAFLOW_X": "1"}))) != \
+        warm_start.fingerprint(warm_start.task_environment(first))
+
+
 def test_the_server_starts_in_root_with_only_the_variables_of_its_key(tmp_path, monkeypatch):
     import subprocess as subprocess_module
 
