@@ -72,7 +72,7 @@ def main():
         chosen = systems(args.no_alternative, args.systems)
         wrong_before = {}
         for workload in (w for w in WORKLOADS if not args.only or any(part in w.name for part in args.only)):
-            repeat = args.repeat_large if workload.large else args.repeat
+            repeat = max(args.repeat_large if workload.large else args.repeat, workload.min_repeat)
             result["servers"][0]["workloads"].append(measure(workload, chosen, repeat, client, state.pid,
                                                              wrong_before))
             stored.write(result, args.results)

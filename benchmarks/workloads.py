@@ -18,13 +18,19 @@ class Workload:
     large: bool = False
     family: str = ""  # a system wrong on one workload of a family is not run on its larger ones
     skip: dict = field(default_factory=dict)  # {system: why it is not run on this workload}
+    min_repeat: int = 1  # at least this many runs: a short workload's spread needs more of them
 
 
 INLINE_AT_SCALE = ("an in-flow ForEach costs Kestra 1.3 time quadratic in its items (benchmarks/fanout.py: "
                    "1,000 trivial items took 434 s, against 43 s as ForEachItem); this is what "
                    "--foreach subflows is for")
 
+SMALL_FLOW = "3-step flow (small)"
+
 WORKLOADS = [
+    # What a user feels on every iteration of development (issue 30): `run --wait` from the command
+    # to the exit, on a warm server, against the local run of the same flow.
+    Workload(SMALL_FLOW, flows.linear_flow(3), flows.linear_tasks(3), family="small", min_repeat=5),
     Workload("10-step linear", flows.linear_flow(10), flows.linear_tasks(10), family="linear"),
     Workload("100-way foreach", flows.foreach_flow(100), flows.foreach_tasks(100), family="foreach"),
     Workload("3-level nested foreach (4x4x4)", flows.nested_foreach_flow((4, 4, 4)),
