@@ -17,7 +17,7 @@ from benchmarks.correctness import difference, run_artifacts
 from benchmarks.engine_figures import execution_seconds, task_gaps
 from benchmarks.schedule import round_robin
 from benchmarks.server import workspace
-from benchmarks.workloads import ALT, LOCAL, OURS_SUB
+from benchmarks.workloads import LOCAL
 
 
 class PeakRss:
@@ -108,7 +108,7 @@ def _run_once(system, label, flow_name, path, bench, pid):
            "peak_rss_mb": round(rss.peak, 1), "run_id": result.run_id, "error": result.error}
     if result.execution:
         run["execution_seconds"] = _seconds(execution_seconds(result.execution))
-        run["gaps"] = [_seconds(gap) for gap in task_gaps(result.execution, script_task_ids(bench, path, label))]
+        run["gaps"] = [_seconds(gap) for gap in task_gaps(result.execution, script_task_ids(bench, path, system))]
     artifacts = None
     if not result.error and result.run_id:
         try:
@@ -133,10 +133,9 @@ def _judge(run, artifacts, reference):
         run["correct"], run["why_not"] = why is None, why
 
 
-def script_task_ids(bench, path, label):
-    """Ids of the tasks that run a step in the YAML `label`'s system compiled for `path`."""
+def script_task_ids(bench, path, system):
+    """Ids of the tasks that run a step in the YAML `system` compiled for `path`."""
     import yaml
 
-    suffix = {ALT: ".alt.yaml", OURS_SUB: ".ours-subflows.yaml"}.get(label, ".ours.yaml")
-    documents = yaml.safe_load_all((bench.root / (path.stem + suffix)).read_text())
+    documents = yaml.safe_load_all((bench.root / (path.stem + system.yaml_suffix)).read_text())
     return {task for document in documents if document for task in step_tasks(document)}

@@ -17,8 +17,8 @@ sys.path.insert(0, str(ROOT))
 from benchmarks import results as stored  # noqa: E402
 from benchmarks.correctness import RUN_DEPENDENT  # noqa: E402
 from benchmarks.figures import (  # noqa: E402
-    NON_POSITIVE, median, overhead_per_task, overhead_ratio, runs, source, spread, status_text, usable, wall_ratio,
-    walls,
+    NON_POSITIVE, median, overhead_per_task, overhead_ratio, runs, source, spread, status, status_text, usable,
+    wall_ratio, walls,
 )
 from benchmarks.plot import bars_svg  # noqa: E402
 from benchmarks.workloads import ALT, LOCAL, OURS, OURS_SUB, SYSTEMS, WORKLOADS  # noqa: E402
@@ -233,6 +233,36 @@ def containers_section(results):
     return "\n".join(out).rstrip()
 
 
+def modes_section(results):
+    """The foreach width sweep (benchmarks/foreach_modes.py): per Kestra version and width, from
+    the newest result that ran it, each mode and the default, and the default against the fastest
+    mode of that result."""
+    from benchmarks.workloads import DEFAULT_MODE, MODES
+
+    newest = {}
+    for result, server, workload in _workloads(results, "modes"):
+        newest[(server["kestra_version"], workload["tasks"])] = (result, workload)
+    if not newest:
+        return "(not measured yet: `python benchmarks/foreach_modes.py`)"
+    out = ["| Kestra | workload | local `run` wall (s) | %s | default / fastest mode | run |"
+           % " | ".join("%s wall (s)" % mode for mode in MODES), "|---|---|---|%s---|---|" % ("---|" * len(MODES))]
+    for (version, _), (result, workload) in sorted(newest.items(), key=lambda item: (
+            [int(part) for part in item[0][0].split(".")], item[0][1])):
+        systems = workload["systems"]
+        cells = []
+        for mode in [LOCAL] + list(MODES):
+            system = systems.get(mode) or {}
+            ok = status(system)[0] in ("ok", "unchecked")
+            cells.append(spread(walls(system)) if ok and walls(system) else status_text(system) if system else "-")
+        medians = {mode: median(walls(systems[mode])) for mode in MODES
+                   if mode in systems and status(systems[mode])[0] in ("ok", "unchecked") and walls(systems[mode])}
+        forced = [value for mode, value in medians.items() if mode != DEFAULT_MODE]
+        fastest = min(forced) if forced else medians.get(DEFAULT_MODE)  # on 2.x the default is the only mode
+        ratio = "%.2f" % (medians[DEFAULT_MODE] / fastest) if DEFAULT_MODE in medians and fastest else "-"
+        out.append("| %s | %s | %s | %s | %s |" % (version, workload["name"], " | ".join(cells), ratio, source(result)))
+    return "\n".join(out)
+
+
 def _version_figures(base, other):
     """(wall ratio, difference per task, ours / local of each) of one workload on two versions."""
     a, b = other["systems"].get(OURS), base["systems"].get(OURS)
@@ -270,7 +300,7 @@ def page(results, notes, plot_name="benchmarks.svg"):
     return TEMPLATE.format(results=results_table(results), ratios=ratios_table(results), plot=plot_name,
                            compile=compile_table(results), sizes=yaml_table(results),
                            lines=lines_section(results), excluded=excluded_artifacts(), notes=notes.strip(),
-                           containers=containers_section(results),
+                           containers=containers_section(results), modes=modes_section(results),
                            files=files_table(results)).rstrip() + "\n"
 
 
@@ -345,6 +375,18 @@ warmed up by one untimed run; the 10-step linear flow and the 100-way foreach, l
 `ForEach` in the run's execution. Versions are compared within one result only.
 
 {lines}
+
+## Foreach width sweep: each mode and the default (issue 30)
+
+`python benchmarks/foreach_modes.py`: the benchmark's foreach (start, WIDTH items, a join with
+WIDTH parents, end) deployed with no `--foreach` option (the default), with `--foreach inline` (a
+`ForEach` in the run's execution) and with `--foreach subflows` (child executions of batches of
+items), interleaved, on each Kestra line; on 2.x every foreach is a `Loop` whatever the option,
+so only the default runs there. A local run up to 100 items is the floor and the reference the
+artifacts are checked against (wider ones are *unchecked*). Walls are min / median / max; the
+last ratio is the default's median over the fastest forced mode's (the target: at most 1.2).
+
+{modes}
 
 ## Steps in containers (issue 29)
 

@@ -31,7 +31,7 @@ def systems(no_alternative=False, only=None):
     robin's first repeat then has the local run, the reference for correctness, before the others."""
     from benchmarks.systems import Alternative, LocalRun, Ours
 
-    chosen = [(LOCAL, lambda ws, c: LocalRun(ws), None), (OURS, Ours, None),
+    chosen = [(LOCAL, lambda ws, c: LocalRun(ws), None), (OURS, lambda ws, c: Ours(ws, c, foreach=None), None),
               (OURS_SUB, lambda ws, c: Ours(ws, c, foreach="subflows"), FOREACH_FAMILIES)]
     if not no_alternative:
         chosen.append((ALT, Alternative, None))

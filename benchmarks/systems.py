@@ -81,13 +81,15 @@ class Ours:
     label = "metaflow-kestra (this)"
 
     def __init__(self, workspace, client, foreach="inline"):
+        """`foreach`: the --foreach mode to deploy with, or None for no option (the default)."""
         self.workspace, self.client, self.foreach = workspace, client, foreach
-        self.yaml_suffix = ".ours.yaml" if foreach == "inline" else ".ours-%s.yaml" % foreach
+        self.yaml_suffix = ".ours.yaml" if foreach == "inline" else ".ours-%s.yaml" % (foreach or "default")
+        self.foreach_option = ["--foreach", foreach] if foreach else []
 
     def compile(self, path):
         out = self.workspace.root / (path.stem + self.yaml_suffix)
         wall, done = _timed([sys.executable, path, "kestra", "compile", out, "--package-file",
-                             out.with_suffix(".tgz"), "--foreach", self.foreach],
+                             out.with_suffix(".tgz")] + self.foreach_option,
                             self.workspace.env, self.workspace.root)
         if done.returncode:
             raise RuntimeError("compile of %s failed: %s" % (path.name, _last_line(done)))
@@ -99,7 +101,7 @@ class Ours:
         run_id_file.unlink(missing_ok=True)  # a file left by another system's run is not this run's
         wall, done = _timed([sys.executable, path, "kestra", "--kestra-namespace", NAMESPACE, "run", "--wait",
                              "--max-workers", max_workers, "--run-id-file", run_id_file,
-                             "--foreach", self.foreach, "--wait-timeout", 7200],
+                             "--wait-timeout", 7200] + self.foreach_option,
                             self.workspace.env, self.workspace.root)
         run_id = run_id_file.read_text().strip() if run_id_file.exists() else None
         execution = with_child_task_runs(self.client, self.client.execution(run_id[len("kestra-"):])) if run_id else None
@@ -136,6 +138,7 @@ class Alternative:
     """
 
     label = "metaflow-kestra 0.3.4 (alternative)"
+    yaml_suffix = ".alt.yaml"
 
     def __init__(self, workspace, client):
         self.workspace, self.client = workspace, client

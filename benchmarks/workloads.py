@@ -8,6 +8,9 @@ from benchmarks import flows
 LOCAL, OURS, OURS_SUB, ALT = "local", "ours", "ours, --foreach subflows", "alternative"
 SYSTEMS = (LOCAL, OURS, OURS_SUB, ALT)
 FOREACH_FAMILIES = ("foreach", "nested")  # where `--foreach subflows` differs from the default
+# benchmarks/foreach_modes.py: a foreach deployed with no option, and with each mode forced.
+MODES = ("default", "--foreach inline", "--foreach subflows")
+DEFAULT_MODE = MODES[0]
 
 
 @dataclass

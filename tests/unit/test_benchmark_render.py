@@ -212,3 +212,22 @@ def test_kestra_lines_are_compared_within_one_result():
     # 2.0 against 1.3 from the result that ran both (3 / 2), not from the later 2.0-only one (4 / 2).
     (ratio,) = _rows(text, "2.0.0 / 1.3.31")
     assert "| 1.50 | +0.100 | 0.67 / 1.00 | 2026-12-03, ddddddd |" in ratio
+
+
+def test_the_width_sweep_compares_the_default_with_the_fastest_forced_mode():
+    from benchmarks.render import modes_section
+    from benchmarks.workloads import MODES
+
+    default, inline, subflows = MODES
+    sweep = dict(_result("2026-12-07T10:00:00Z", "ccccccc", [
+        _workload("10-way foreach", 13, {LOCAL: _system(9.0), default: _system(6.0, 6.2, 6.4),
+                                         inline: _system(6.0), subflows: _system(5.0)}),
+        _workload("1,000-way foreach", 1003, {
+            LOCAL: {"not_run": "not run: too long", "runs": []}, default: _system(150.0, correct=None),
+            inline: {"not_run": "not run: quadratic", "runs": []}, subflows: _system(140.0, correct=None)}),
+    ]), kind="modes")
+    table = modes_section([sweep])
+    assert _rows(table, "| 10-way foreach |")[0].split("|")[-3].strip() == "1.24"  # 6.2 / 5.0
+    thousand = _rows(table, "| 1,000-way foreach |")[0]
+    assert "not run: quadratic" in thousand and thousand.split("|")[-3].strip() == "1.07"
+    assert modes_section([]).startswith("(not measured yet")
