@@ -179,6 +179,27 @@ def _container_notes(deployment, options):
             % (deployment.flow_name, mount, k.DOCKER_RUNNER)]
 
 
+def _check_reachable_from_containers(deployment):
+    """Refuse an endpoint on this machine's loopback (a local S3, a metadata service) that steps in
+    containers would call: inside a container 127.0.0.1 is the container itself, unless it runs on
+    the worker's network, and Metaflow retries a refused connection as transient, for an hour."""
+    from urllib.parse import urlsplit
+
+    for name, value in sorted(deployment.environment_variables.items()):
+        if not name.endswith(("_URL", "_ENDPOINT")):
+            continue
+        try:
+            host = (urlsplit(value).hostname or "").lower()
+        except ValueError:
+            continue
+        if host == "localhost" or host == "::1" or re.fullmatch(r"127(\.\d{1,3}){3}", host):
+            raise UnsupportedFlow(
+                "Flow %s: --task-runner docker: %s (%s) is this machine's loopback, which a step's "
+                "container reaches only on the worker's own network. Deploy with --docker-network host "
+                "(the worker must then run on this machine), or use an address the containers can reach."
+                % (deployment.flow_name, name, value))
+
+
 def local_metadata_mount(deployment, options):
     """The local metadata's folder that containers mount at the same path, or None.
 
@@ -353,6 +374,8 @@ class _Builder:
                 "Flow %s: --task-runner docker runs each step in its own container, which cannot see this "
                 "machine's local datastore. Deploy with a remote datastore (e.g. --datastore=s3)." % self.flow_name
             )
+        if options.task_runner == "docker" and options.docker_network != "host":
+            _check_reachable_from_containers(deployment)
         self.reads_trigger = bool(triggers.events or triggers.upstream)
         self.trigger_fact = trigger_fact(triggers, flow_id)
         self.foreach_bodies = {block.split: block.body for block in foreaches_in(tree)} if tree else {}

@@ -110,6 +110,10 @@ CLI_CASES = [
     Case("a --docker-network Kestra would take for more", K + ("create", "--task-runner", "docker", "--image", "img:1",
                                                                "--docker-network", "host --privileged"),
          "--docker-network 'host --privileged' is not a Docker network mode"),
+    Case("the Docker task runner with an S3 on this machine's loopback", ("--datastore=s3",) + K + (
+        "create", "--task-runner", "docker", "--image", "img:1"),
+         "METAFLOW_S3_ENDPOINT_URL (http://127.0.0.1:9) is this machine's loopback",
+         env={"METAFLOW_S3_ENDPOINT_URL": "http://127.0.0.1:9", "METAFLOW_DATASTORE_SYSROOT_S3": "s3://b/mf"}),
     Case("a flow with @parallel", K + ("create",), "@parallel", flow="parallel_flow"),
     Case("a flow with a loop", K + ("create",), "There is a loop in your flow: a->b->a", flow="looping_flow"),
 ]

@@ -285,3 +285,28 @@ def test_the_docker_network_reaches_the_runner_and_nothing_else_does():
     for bad in ("{{ x }}", "host --privileged", "a b", "-v"):
         with pytest.raises(KestraError, match="Flow LinearFlow: --docker-network .* is not a Docker network mode"):
             compiled_for_docker("linear_flow", image="i:1", docker_network=bad)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:18485", "http://localhost:9000/", "http://[::1]:9000",
+                                 "https://127.10.0.1"])
+def test_a_loopback_endpoint_that_a_container_cannot_reach_is_refused_without_the_host_network(url):
+    """A new user's first container run (issue 29): a local S3 on 127.0.0.1 and no --docker-network host.
+    Inside the container 127.0.0.1 is the container itself, and Metaflow retried the refused
+    connections as transient, for an hour, with no word."""
+    flow = load_flow("linear_flow")
+    deployment = Deployment(flow_name="LinearFlow", flow_file="flow.py", datastore="s3",
+                            environment_variables={"METAFLOW_S3_ENDPOINT_URL": url})
+    with pytest.raises(KestraError, match=r"Flow LinearFlow: --task-runner docker: METAFLOW_S3_ENDPOINT_URL .* is "
+                                          r"this machine's loopback.*--docker-network host"):
+        compile_flow(flow, load_graph("linear_flow"), deployment, CompileOptions(task_runner="docker", image="i:1"))
+    compile_flow(flow, load_graph("linear_flow"), deployment,
+                 CompileOptions(task_runner="docker", image="i:1", docker_network="host"))
+    compile_flow(flow, load_graph("linear_flow"), deployment, CompileOptions())  # the Process runner: on the worker
+
+
+def test_an_endpoint_off_the_loopback_needs_no_host_network():
+    flow = load_flow("linear_flow")
+    deployment = Deployment(flow_name="LinearFlow", flow_file="flow.py", datastore="s3",
+                            environment_variables={"METAFLOW_S3_ENDPOINT_URL": "https://s3.internal.example:9000",
+                                                   "METAFLOW_SERVICE_URL": "http://10.0.0.5:8080"})
+    compile_flow(flow, load_graph("linear_flow"), deployment, CompileOptions(task_runner="docker", image="i:1"))
