@@ -62,12 +62,18 @@ port_option = click.option(
               help="Pass only this variable (or prefix ending in *, e.g. 'AWS_*') of this environment "
                    "to tasks; repeatable. Default: tasks get all of it, as a local run would "
                    "(env METAFLOW_KESTRA_TASK_ENV, comma-separated).")
+@click.option("--secret", "secrets", multiple=True, metavar="NAME",
+              help="Give Kestra this variable of this environment as the secret NAME (what a flow's "
+                   "--secret NAME and {{ secret('NAME') }} read); repeatable. Only the name goes on the "
+                   "command line. Kestra reads secrets when it starts: a running server without it must "
+                   "be stopped first.")
 @click.option("--max-request-mb", type=int, default=None,
               help="Largest request body the server reads, in MiB (default %d; env "
                    "METAFLOW_KESTRA_MAX_REQUEST_MB)." % DEFAULT_MAX_REQUEST_MB)
 @reports_errors
 def start(**options):
     options["task_env"] = tuple(options["task_env"]) or None
+    options["secrets"] = tuple(options["secrets"])
     settings = ServerSettings.from_environment(**options)
     began = time.monotonic()
     state, reused = LocalServer(settings).start()
@@ -82,6 +88,8 @@ def start(**options):
     click.echo("  user:     %s" % state.username)
     click.echo("  password: in %s (readable by you only; this package's commands read it there)"
                % state.password_file)
+    if state.secrets:
+        click.echo("  secrets:  %s" % ", ".join(state.secrets))
     click.echo("  log:      %s" % state.log_path)
 
 
@@ -191,9 +199,12 @@ def build(tag, base, requirements_file, debian_mirror):
     tag, holds, built = worker_image.build(tag, base=base, requirements_file=requirements_file,
                                            echo=echo, mirror=debian_mirror)
     click.echo("%s %s: %s." % ("Built image" if built else "Image up to date:", tag, holds))
-    click.echo("Deploy with: python flow.py --datastore=s3 kestra create --task-runner docker --image %s" % tag)
+    click.echo("Deploy with: python flow.py --datastore=s3 kestra create --task-runner docker --image %s "
+               "[--secret AWS_ACCESS_KEY_ID --secret AWS_SECRET_ACCESS_KEY] [--docker-network host]" % tag)
+    click.echo("  --secret NAME: each step gets the Kestra secret NAME as the variable NAME (the S3 credentials); "
+               "--docker-network host: steps reach servers on the worker's loopback (a local S3).")
     click.echo("Kestra's workers must be able to pull it: `docker push %s` to a registry they reach "
-               "(or build it on each worker)." % tag)
+               "(or build it on each worker; a local server's worker uses this machine's images)." % tag)
 
 
 if __name__ == "__main__":

@@ -10,9 +10,10 @@ stderr, environment and working directory, and wait for the exit status.
 
 The server is keyed by everything Metaflow reads when first imported (its
 METAFLOW_* configuration, the interpreter, PYTHON* variables, the installed
-packages) and by the task's deployment, so a task never runs under another
-deployment's configuration, and one flow's tasks never share an interpreter with
-another flow's. It is started with only the variables of its key, in `/`: what
+packages) and by the task's deployed flow, so a task never runs under another
+configuration, and one flow's tasks never share an interpreter with another
+flow's; a flow deployed again with new code keeps its interpreter (it imports no
+flow code). It is started with only the variables of its key, in `/`: what
 the task that started it had besides (secrets, @environment values, cloud
 credentials) is not in its environment block, which every process forked from it
 shows in /proc/self/environ. It exits after METAFLOW_KESTRA_WARM_IDLE seconds

@@ -1,9 +1,10 @@
-"""What a failed step's log says its worker lacks, said in one line with what to do.
+"""What a failed step's log says its worker (or Kestra) lacks, said in one line with what to do.
 
 A step whose container image (or Kestra worker) has no Python, no Metaflow or no
 metaflow-kestra fails before any of our code runs, with the shell's or Python's words
-for it. `run --wait` and `wait` read those words in the step's log and name the flow,
-the step, the image and the fix.
+for it; a step whose Kestra has no secret the flow reads (--secret NAME) fails with
+Pebble's. `run --wait` and `wait` read those words in the step's log and name the flow,
+the step, what is missing and the fix.
 """
 
 import re
@@ -28,6 +29,26 @@ def missing_from_worker(messages):
                 continue
             return "`%s`" % match.group(1) if missing == "interpreter" else missing
     return None
+
+
+_NO_SECRET = re.compile(r"Cannot find secret for key '([A-Za-z_][A-Za-z0-9_]*)'")
+
+
+def missing_secret(messages):
+    """The name of the Kestra secret the log messages say Kestra does not have, else None."""
+    for message in messages:
+        match = _NO_SECRET.search(message)
+        if match:
+            return match.group(1)
+    return None
+
+
+def explain_secret(flow_name, step, name):
+    """The one line for a step that reads a Kestra secret the server does not have."""
+    return ("Flow %s, step %s: Kestra has no secret %s, which the flow reads (--secret %s, or @secrets). Kestra's "
+            "open-source edition takes it from its environment variable SECRET_%s (base64) when it starts: on the "
+            "local server, export %s and run `metaflow-kestra server stop`, then `metaflow-kestra server start "
+            "--secret %s`." % (flow_name, step, name, name, name, name, name))
 
 
 def step_runner(flow, step):

@@ -24,7 +24,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import deque
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 
 from ..errors import ServerError
 from .build import SERVER_MAIN_CLASS, ensure_built, server_sources
@@ -54,6 +54,7 @@ class ServerState:
     started_at: float
     distribution: str = "metaflow-kestra"  # or "official" (a Kestra JAR, with its UI)
     ui: bool = False  # our server serves the web UI (server/ui) at /ui/
+    secrets: list = field(default_factory=list)  # the names of the Kestra secrets it was started with
 
     @property
     def password(self):
@@ -110,8 +111,16 @@ class LocalServer:
         """Start the server (or reuse the one already running); return (state, reused)."""
         state = self.running_state()
         if state:
+            missing = [name for name in self.settings.secrets if name not in state.secrets]
+            if missing:
+                raise ServerError(
+                    "The local Kestra on port %d is running without the secret%s %s, and Kestra reads its "
+                    "secrets when it starts: stop it with `metaflow-kestra server stop --port %d`, then start it "
+                    "again with --secret for each secret its flows use." % (
+                        self.settings.port, "s" if len(missing) > 1 else "", ", ".join(missing), self.settings.port))
             self._wait_until_healthy(state, process=None)
             return state, True
+        secrets = kestra_secrets(self.settings.secrets, os.environ)
         self._forget_state()
         for port in (self.settings.port, self.settings.management_port):
             if _port_in_use(port):
@@ -128,7 +137,7 @@ class LocalServer:
         self._ui_dir = None
         command = self._launch_command(self)  # builds the server and its UI first, once
         write_config(self.settings, self.config_file, password, ui_dir=self._ui_dir)
-        process = self._spawn(command)
+        process = self._spawn(command, secrets)
         state = ServerState(
             pid=process.pid,
             url=self.settings.url,
@@ -141,6 +150,7 @@ class LocalServer:
             started_at=time.time(),
             distribution="official" if self.settings.kestra_jar else "metaflow-kestra",
             ui=self._ui_dir is not None,
+            secrets=sorted(name[len(SECRET_PREFIX):] for name in secrets),
         )
         write_private(self.state_file, json.dumps(asdict(state), indent=2))
         self._wait_until_healthy(state, process)
@@ -182,8 +192,9 @@ class LocalServer:
         return [java.executable, *settings.java_opts, "@%s" % built.java_arguments_file(),
                 SERVER_MAIN_CLASS, str(self.config_file)]
 
-    def _spawn(self, command):
+    def _spawn(self, command, secrets=None):
         environment = worker_environment(os.environ, self.settings.task_env)
+        environment.update(secrets or {})
         log = os.fdopen(os.open(str(self.log_file), os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600), "ab")
         os.fchmod(log.fileno(), 0o600)
         try:
@@ -284,6 +295,23 @@ def running_servers(settings):
         if state is not None:
             found[candidate.port] = state
     return found
+
+
+SECRET_PREFIX = "SECRET_"
+
+
+def kestra_secrets(names, environ):
+    """{SECRET_<NAME>: base64 value} for Kestra's open-source secrets: `names` (--secret) from
+    `environ`, and the SECRET_ variables set there already (the by-hand way Kestra documents)."""
+    import base64
+
+    secrets = {name: value for name, value in environ.items() if name.startswith(SECRET_PREFIX) and value}
+    for name in names:
+        if name not in environ:
+            raise ServerError("--secret %s: the variable %s is not set in this shell. Export it (its value "
+                              "becomes the Kestra secret %s), then start the server again." % (name, name, name))
+        secrets[SECRET_PREFIX + name] = base64.b64encode(environ[name].encode("utf-8")).decode("ascii")
+    return secrets
 
 
 def worker_environment(environ, allowed=None):

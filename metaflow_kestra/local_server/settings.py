@@ -1,6 +1,7 @@
 """Pinned versions, defaults and the environment variables that override them."""
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,6 +82,10 @@ class ServerSettings:
     max_request_mb: int = DEFAULT_MAX_REQUEST_MB
     # A plain-http Maven repository is refused unless the user says they trust the network.
     insecure_repository: bool = False
+    # Variables of `server start`'s environment that Kestra gets as secrets of the same names
+    # (`{{ secret('NAME') }}`, a flow's --secret NAME): Kestra's open-source edition reads them
+    # as SECRET_<NAME>, base64, from its environment when it starts.
+    secrets: tuple = ()
 
     @classmethod
     def from_environment(cls, **overrides):
@@ -106,6 +111,10 @@ class ServerSettings:
         if values.get("max_request_mb") is not None and values["max_request_mb"] < 1:
             raise ServerError("--max-request-mb must be at least 1, not %s." % values["max_request_mb"])
         values["home"] = Path(values["home"]).expanduser()
+        for name in values.get("secrets") or ():
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                raise ServerError("--secret %r: a secret is named like an environment variable (letters, digits "
+                                  "and '_', not starting with a digit)." % name)
         return cls(**values)
 
     @property

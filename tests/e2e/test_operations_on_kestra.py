@@ -31,6 +31,15 @@ def test_status_list_runs_logs_and_delete(workspace):
     assert kestra(workspace, "linear_flow", "trigger", check=False).returncode == 1
 
 
+def test_a_secret_kestra_does_not_have_ends_the_wait_with_one_line_that_says_how_to_give_it(workspace):
+    """Issue 29, a new user's trial: the step failed with Pebble's `Cannot find secret for key` only."""
+    done, _ = run_on_kestra(workspace, "linear_flow", "--secret", "METAFLOW_KESTRA_TEST_NO_SUCH_SECRET", check=False)
+    assert done.returncode == 1
+    [line] = [line for line in done.stderr.splitlines() if "Kestra has no secret" in line]
+    assert line.startswith("Flow LinearFlow, step start: Kestra has no secret METAFLOW_KESTRA_TEST_NO_SUCH_SECRET")
+    assert "metaflow-kestra server start --secret METAFLOW_KESTRA_TEST_NO_SUCH_SECRET" in line
+
+
 def test_a_finished_run_answers_to_its_pathspec_and_cannot_be_terminated(workspace):
     """Issue 27, items 3 and 4: the pathspec `run --wait` prints was refused by --run-id, and
     terminate of a finished run said it asked Kestra to kill it, and exited 0."""

@@ -246,3 +246,47 @@ def test_a_health_port_that_answers_garbage_is_not_healthy_and_no_traceback():
         assert _http_ok("http://127.0.0.1:%d/health" % listener.getsockname()[1]) is False
     finally:
         listener.close()
+
+
+# Issue 29, a new user's trial: the README's `--secret NAME` needs a Kestra secret NAME, and nothing
+# said how the local server gets one (Kestra's open-source edition reads SECRET_<NAME>, base64, from
+# its environment when it starts).
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/environ"), reason="reads /proc")
+def test_secret_gives_kestra_the_variable_of_that_name_as_a_kestra_secret(tmp_path, monkeypatch):
+    import base64
+
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s3cr3t/+=")
+    server = make_server(tmp_path, secrets=("AWS_SECRET_ACCESS_KEY",), task_env=("KEEP_*",))
+    state, _ = server.start()
+    try:
+        environment = environment_of(state.pid)
+        assert base64.b64decode(environment[b"SECRET_AWS_SECRET_ACCESS_KEY"]) == b"s3cr3t/+="
+        assert state.secrets == ["AWS_SECRET_ACCESS_KEY"]
+        assert server.running_state().secrets == ["AWS_SECRET_ACCESS_KEY"]
+        # The running server has it: starting again with it reuses the server.
+        again, reused = make_server(tmp_path, port=server.settings.port, secrets=("AWS_SECRET_ACCESS_KEY",)).start()
+        assert reused and again.pid == state.pid
+    finally:
+        server.stop()
+
+
+def test_a_running_server_without_the_secret_says_to_restart_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("TOKEN", "t")
+    server = make_server(tmp_path)
+    server.start()
+    try:
+        later = make_server(tmp_path, port=server.settings.port, secrets=("TOKEN",))
+        with pytest.raises(ServerError, match="running without the secret TOKEN.*server stop --port %d"
+                                              % server.settings.port):
+            later.start()
+    finally:
+        server.stop()
+
+
+def test_a_secret_whose_variable_is_not_set_is_refused_before_anything_starts(tmp_path, monkeypatch):
+    monkeypatch.delenv("NOT_SET_HERE", raising=False)
+    with pytest.raises(ServerError, match="--secret NOT_SET_HERE: the variable NOT_SET_HERE is not set"):
+        make_server(tmp_path, secrets=("NOT_SET_HERE",)).start()
+    with pytest.raises(ServerError, match="--secret '1A': a secret is named like an environment variable"):
+        ServerSettings.from_environment(secrets=("1A",))

@@ -34,3 +34,14 @@ def test_the_line_names_the_flow_the_step_the_image_and_the_fix():
     assert line.startswith("Flow LinearFlow, step start: the image debian:12 has no `python`")
     assert "metaflow-kestra image build" in line and "\n" not in line
     assert "the Kestra worker has no Metaflow" in wp.explain("F", "s", "Metaflow", ("process", None))
+
+
+def test_a_secret_kestra_does_not_have_is_named_with_how_to_give_it():
+    """A new user's first run with --secret (issue 29): Kestra's own words were the only clue."""
+    messages = ["io.pebbletemplates.pebble.error.PebbleException: Cannot find secret for key "
+                "'AWS_SECRET_ACCESS_KEY'. ({{ secret('AWS_SECRET_ACCESS_KEY') | base64encode }}:1)"]
+    assert wp.missing_secret(messages) == "AWS_SECRET_ACCESS_KEY"
+    assert wp.missing_secret(["Cannot find secret for key 'x y'"]) is None
+    line = wp.explain_secret("QuickstartFlow", "start", "AWS_SECRET_ACCESS_KEY")
+    assert line.startswith("Flow QuickstartFlow, step start: Kestra has no secret AWS_SECRET_ACCESS_KEY")
+    assert "SECRET_AWS_SECRET_ACCESS_KEY" in line and "server start --secret AWS_SECRET_ACCESS_KEY" in line

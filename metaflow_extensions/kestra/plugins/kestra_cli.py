@@ -412,10 +412,14 @@ def _follow_started(obj, client, run_id, run_id_file, wait, wait_timeout, attrib
 
 
 def _worker_problem_explainer(obj, client):
-    """explain(step, messages) for `follow`: one line when a step's worker lacks Python or Metaflow."""
+    """explain(step, messages) for `follow`: one line when a step's worker lacks Python or Metaflow, or
+    its Kestra a secret the flow reads."""
     from metaflow_kestra import worker_problems
 
     def explain(step, messages):
+        secret = worker_problems.missing_secret(messages)
+        if secret:
+            return worker_problems.explain_secret(obj.flow.name, step, secret)
         missing = worker_problems.missing_from_worker(messages)
         if not missing:
             return None
