@@ -48,14 +48,20 @@ class CodePackage:
         return "%s/%s/%s.tgz" % (NAMESPACE_DIR, flow_id, self.sha)
 
 
-def build(flow, environment, echo, suffixes=None):
-    """Metaflow's code package for `flow` (the flow file's directory, by Metaflow's rules)."""
-    import sys
-
+def start(flow, environment, echo, suffixes=None):
+    """Metaflow's code package for `flow` (the flow file's directory, by Metaflow's rules), being
+    made: Metaflow makes it in a thread of its own, so the caller may do other work meanwhile."""
     from metaflow.package import MetaflowPackage
 
     kwargs = {"suffixes": suffixes} if suffixes is not None else {}
-    package = MetaflowPackage(flow, environment, echo, **kwargs)
+    return MetaflowPackage(flow, environment, echo, **kwargs)
+
+
+def build(flow, environment, echo, suffixes=None, started=None):
+    """The CodePackage of `flow`: of the package `start` began (`started`), or of a new one."""
+    import sys
+
+    package = started or start(flow, environment, echo, suffixes)
     blob = bytes(package.blob)
     sha = hashlib.sha256(blob).hexdigest()
     return CodePackage(blob, sha, os.path.basename(sys.argv[0]), package.package_metadata,
