@@ -16,6 +16,7 @@ import sys
 
 from . import code_package, environments, ids, package_metaflow
 from .decorators import SECRET_ENV_PREFIX
+from .container_limits import cgroup_memory_limit, limit_s3_workers
 from .deployment import Deployment
 from .errors import KestraError
 from .pebble import decoded
@@ -402,6 +403,7 @@ def main(environ=None):
         # Metaflow reads its configuration when first imported: settle it before that.
         deployment = Deployment.from_json(environ[ENV_DEPLOYMENT])
         environ.update(deployment.environment_variables)
+        limit_s3_workers(environ, cgroup_memory_limit())
         apply_service_headers(environ)
         apply_secret_environment(environ, deployment.secret_environment)
         if environ.get(ENV_NOTIFY):

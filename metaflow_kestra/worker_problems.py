@@ -43,12 +43,20 @@ def missing_secret(messages):
     return None
 
 
-def explain_secret(flow_name, step, name):
-    """The one line for a step that reads a Kestra secret the server does not have."""
+def explain_secret(flow_name, step, name, kestra_url=""):
+    """The one line for a step that reads a Kestra secret the server does not have (on `kestra_url`)."""
+    from urllib.parse import urlsplit
+
+    try:
+        where = urlsplit(kestra_url)
+        port = " --port %d" % where.port if where.hostname in ("127.0.0.1", "localhost") and where.port else ""
+    except ValueError:
+        port = ""
     return ("Flow %s, step %s: Kestra has no secret %s, which the flow reads (--secret %s, or @secrets). Kestra's "
             "open-source edition takes it from its environment variable SECRET_%s (base64) when it starts: on the "
-            "local server, export %s and run `metaflow-kestra server stop`, then `metaflow-kestra server start "
-            "--secret %s`." % (flow_name, step, name, name, name, name, name))
+            "local server, export %s and run `metaflow-kestra server stop%s`, then `metaflow-kestra server "
+            "start%s --secret %s` with a --secret for every other secret its flows use too."
+            % (flow_name, step, name, name, name, name, port, port, name))
 
 
 def step_runner(flow, step):

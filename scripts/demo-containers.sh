@@ -45,6 +45,7 @@ export METAFLOW_S3_ENDPOINT_URL="http://127.0.0.1:$s3_port" METAFLOW_DATASTORE_S
     sed 's/^/export /' "$credentials"
     echo "export AWS_DEFAULT_REGION=us-east-1 METAFLOW_S3_ENDPOINT_URL=$METAFLOW_S3_ENDPOINT_URL"
     echo "export METAFLOW_DATASTORE_SYSROOT_S3=$METAFLOW_DATASTORE_SYSROOT_S3 METAFLOW_KESTRA_HOST=http://127.0.0.1:$port"
+    echo "export METAFLOW_USER=$METAFLOW_USER PATH=\"$(dirname "$(command -v python)"):\$PATH\""
 } > "$workdir/s3.env")
 python - <<'PY'
 import os, time, boto3
@@ -81,6 +82,7 @@ print("Metaflow run %s: successful=%s, best setting %s, best score %s; its start
 PY
 cat <<EOF
 Each step ran in a container of $image. The run's data is on the S3 server on 127.0.0.1:$s3_port (pid $s3_pid),
-in its memory: read it from $workdir after \`source $workdir/s3.env\`; stop that server with: kill $s3_pid
+in its memory; stop that server with: kill $s3_pid. To read the run in another shell meanwhile:
+  cd $workdir && source s3.env && python -c "from metaflow import Run, namespace; namespace(None); print(Run('QuickstartFlow/\$(cat run-id)').data.best_score)"
 The local Kestra keeps running on port $port: metaflow-kestra server stop --port $port
 EOF

@@ -55,6 +55,9 @@ class ServerState:
     distribution: str = "metaflow-kestra"  # or "official" (a Kestra JAR, with its UI)
     ui: bool = False  # our server serves the web UI (server/ui) at /ui/
     secrets: list = field(default_factory=list)  # the names of the Kestra secrets it was started with
+    # {name: HMAC-SHA256 of the value, keyed with the server's password}: a start from a shell that holds
+    # another value is told, and no value is kept here.
+    secret_digests: dict = field(default_factory=dict)
 
     @property
     def password(self):
@@ -112,12 +115,16 @@ class LocalServer:
         state = self.running_state()
         if state:
             missing = [name for name in self.settings.secrets if name not in state.secrets]
-            if missing:
-                raise ServerError(
-                    "The local Kestra on port %d is running without the secret%s %s, and Kestra reads its "
-                    "secrets when it starts: stop it with `metaflow-kestra server stop --port %d`, then start it "
-                    "again with --secret for each secret its flows use." % (
-                        self.settings.port, "s" if len(missing) > 1 else "", ", ".join(missing), self.settings.port))
+            changed = [name for name in self.settings.secrets if name in state.secrets and name in os.environ
+                       and state.secret_digests.get(name) != secret_digest(state.password, os.environ[name])]
+            for names, how in ((missing, "without"), (changed, "with another value of")):
+                if names:
+                    raise ServerError(
+                        "The local Kestra on port %d is running %s the secret%s %s, and Kestra reads its secrets "
+                        "when it starts: stop it with `metaflow-kestra server stop --port %d`, then start it again "
+                        "with --secret for each secret its flows use." % (
+                            self.settings.port, how, "s" if len(names) > 1 else "", ", ".join(names),
+                            self.settings.port))
             self._wait_until_healthy(state, process=None)
             return state, True
         secrets = kestra_secrets(self.settings.secrets, os.environ)
@@ -151,6 +158,7 @@ class LocalServer:
             distribution="official" if self.settings.kestra_jar else "metaflow-kestra",
             ui=self._ui_dir is not None,
             secrets=sorted(name[len(SECRET_PREFIX):] for name in secrets),
+            secret_digests={name: secret_digest(password, os.environ[name]) for name in self.settings.secrets},
         )
         write_private(self.state_file, json.dumps(asdict(state), indent=2))
         self._wait_until_healthy(state, process)
@@ -312,6 +320,15 @@ def kestra_secrets(names, environ):
                               "becomes the Kestra secret %s), then start the server again." % (name, name, name))
         secrets[SECRET_PREFIX + name] = base64.b64encode(environ[name].encode("utf-8")).decode("ascii")
     return secrets
+
+
+def secret_digest(password, value):
+    """HMAC-SHA256 of a secret's value keyed with the server's password: tells two values apart,
+    and shows nothing of either to whoever reads server.json without the password file."""
+    import hashlib
+    import hmac
+
+    return hmac.new(password.encode("utf-8"), value.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def worker_environment(environ, allowed=None):

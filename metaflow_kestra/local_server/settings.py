@@ -108,6 +108,10 @@ class ServerSettings:
         if env.get(ENV_MAX_REQUEST_MB):
             values["max_request_mb"] = _positive_int(env[ENV_MAX_REQUEST_MB], ENV_MAX_REQUEST_MB)
         values.update({k: v for k, v in overrides.items() if v is not None and v != ()})
+        if overrides.get("port") is not None and overrides.get("management_port") is None:
+            # A second server on another port must not meet the first one's health port: the
+            # management port follows --port unless it is given (a new user's trial, issue 29).
+            values["management_port"] = overrides["port"] + 1
         if values.get("max_request_mb") is not None and values["max_request_mb"] < 1:
             raise ServerError("--max-request-mb must be at least 1, not %s." % values["max_request_mb"])
         values["home"] = Path(values["home"]).expanduser()

@@ -113,6 +113,16 @@ def test_containers_get_their_limits_and_nothing_of_the_deploying_machine(box, k
     # @kubernetes's step on Kubernetes, so none is compared)
 
 
+def test_a_step_in_a_512_mb_container_runs_with_as_many_s3_workers_as_fit(box):
+    """A new user's trial (issue 29): with Metaflow's 64 S3 workers, every step of 512 MB ended with
+    the kernel's OOM kill in the runtime's first read of the run's state, in a 30-line traceback."""
+    _, run_id = run_on_kestra(box, "small_memory_flow", *IN_CONTAINERS)
+    run = box.artifacts("SmallMemoryFlow", run_id)
+    assert run["successful"]
+    assert dict(run["steps"]["start"][0])["s3_workers"] == repr("4")
+    assert dict(run["steps"]["end"][0])["total"] == "3"
+
+
 def test_decorators_in_containers(box, kestra_client, kestra_server):
     """@retry, @catch, @environment, @secrets (a Kestra secret) and @card, each step in a container."""
     from tests.e2e.test_decorators_on_kestra import stored_file

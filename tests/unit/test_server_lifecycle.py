@@ -284,9 +284,32 @@ def test_a_running_server_without_the_secret_says_to_restart_it(tmp_path, monkey
         server.stop()
 
 
+def test_a_running_server_with_another_value_of_the_secret_says_to_restart_it(tmp_path, monkeypatch):
+    """A second trial: a server started from another shell held other credentials under the same
+    name, and was reused without a word. Only a keyed digest of the value is recorded."""
+    monkeypatch.setenv("TOKEN", "first-value")
+    server = make_server(tmp_path, secrets=("TOKEN",))
+    state, _ = server.start()
+    try:
+        assert "first-value" not in server.state_file.read_text()
+        monkeypatch.setenv("TOKEN", "second-value")
+        with pytest.raises(ServerError, match="running with another value of the secret TOKEN"):
+            make_server(tmp_path, port=server.settings.port, secrets=("TOKEN",)).start()
+        monkeypatch.setenv("TOKEN", "first-value")
+        assert make_server(tmp_path, port=server.settings.port, secrets=("TOKEN",)).start()[1]
+    finally:
+        server.stop()
+
+
 def test_a_secret_whose_variable_is_not_set_is_refused_before_anything_starts(tmp_path, monkeypatch):
     monkeypatch.delenv("NOT_SET_HERE", raising=False)
     with pytest.raises(ServerError, match="--secret NOT_SET_HERE: the variable NOT_SET_HERE is not set"):
         make_server(tmp_path, secrets=("NOT_SET_HERE",)).start()
     with pytest.raises(ServerError, match="--secret '1A': a secret is named like an environment variable"):
         ServerSettings.from_environment(secrets=("1A",))
+
+
+def test_the_management_port_follows_the_port_unless_given():
+    assert ServerSettings.from_environment(port=18480).management_port == 18481
+    assert ServerSettings.from_environment(port=18480, management_port=19000).management_port == 19000
+    assert ServerSettings.from_environment().management_port == 8081

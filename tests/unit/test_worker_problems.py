@@ -45,3 +45,8 @@ def test_a_secret_kestra_does_not_have_is_named_with_how_to_give_it():
     line = wp.explain_secret("QuickstartFlow", "start", "AWS_SECRET_ACCESS_KEY")
     assert line.startswith("Flow QuickstartFlow, step start: Kestra has no secret AWS_SECRET_ACCESS_KEY")
     assert "SECRET_AWS_SECRET_ACCESS_KEY" in line and "server start --secret AWS_SECRET_ACCESS_KEY" in line
+
+    on_a_port = wp.explain_secret("F", "start", "TOKEN", "http://127.0.0.1:18480")
+    assert "`metaflow-kestra server stop --port 18480`" in on_a_port
+    assert "`metaflow-kestra server start --port 18480 --secret TOKEN`" in on_a_port
+    assert "--port" not in wp.explain_secret("F", "start", "TOKEN", "https://kestra.example.com")

@@ -435,7 +435,7 @@ def _worker_problem_explainer(obj, client):
     def explain(step, messages):
         secret = worker_problems.missing_secret(messages)
         if secret:
-            return worker_problems.explain_secret(obj.flow.name, step, secret)
+            return worker_problems.explain_secret(obj.flow.name, step, secret, client.connection.url)
         missing = worker_problems.missing_from_worker(messages)
         if not missing:
             return None
