@@ -370,8 +370,9 @@ every figure of a row from that one result.
 ## Kestra 1.3 and 2.0 side by side (issue 15)
 
 `python benchmarks/lines.py`: each version on a fresh start of this project's local server,
-warmed up by one untimed run; the 10-step linear flow and the 100-way foreach, locally and with
-`kestra run --wait`. On 2.0 a foreach is a `Loop`, each item its own execution; on 1.3 a
+warmed up by one untimed run; the three-step flow (issue 30: what a user feels on each iteration,
+`kestra run --wait` from the command to the exit against `python flow.py run`), the 10-step linear
+flow and the 100-way foreach, locally and with `kestra run --wait`. On 2.0 a foreach is a `Loop`, each item its own execution; on 1.3 a
 `ForEach` in the run's execution. Versions are compared within one result only.
 
 {lines}
