@@ -401,9 +401,11 @@ def unfinished_tasks(execution, expected=()):
 
 
 def poll_interval(elapsed):
-    """Seconds between two reads of a run `elapsed` seconds old: 0.1 for its first 5 s, 0.25 up
-    to 30 s, then 0.5. A read costs the server a few milliseconds; a small flow's run lasts about a
-    second, and waiting half a second more to notice its end was a quarter of it (issue 30)."""
+    """Seconds between two reads of a run `elapsed` seconds old: 0.05 for its first 2 s, 0.1 to
+    5 s, 0.25 to 30 s, then 0.5. A read costs the server a few milliseconds; a small flow's run
+    lasts under a second, and waiting half a second more to notice its end was half of it (issue 30)."""
+    if elapsed < 2:
+        return 0.05
     if elapsed < 5:
         return 0.1
     return 0.25 if elapsed < 30 else 0.5

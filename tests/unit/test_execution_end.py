@@ -118,4 +118,5 @@ def test_the_failed_child_of_a_failed_run_is_found_while_the_search_still_shows_
 def test_a_short_run_is_read_often_and_a_long_one_less():
     from metaflow_kestra.client import poll_interval
 
-    assert [poll_interval(t) for t in (0, 4.9, 5, 29.9, 30, 3600)] == [0.1, 0.1, 0.25, 0.25, 0.5, 0.5]
+    assert [poll_interval(t) for t in (0, 1.9, 2, 4.9, 5, 29.9, 30, 3600)] == [0.05, 0.05, 0.1, 0.1, 0.25, 0.25,
+                                                                              0.5, 0.5]
