@@ -13,8 +13,8 @@ the revision, and so the code, they started with.
 
 import hashlib
 import json
-import re
 import os
+import re
 import shutil
 import tarfile
 import tempfile

@@ -184,7 +184,7 @@ class StepRunner:
                     sys.stderr.flush()
                 finally:
                     os._exit(status)
-        returncode = _exit_code(os.waitpid(pid, 0)[1])
+        returncode = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])  # as subprocess's: -N for signal N
         if returncode:
             raise TaskFailed(returncode)
 
@@ -203,13 +203,6 @@ class StepRunner:
 def _can_fork():
     """Whether a fork of this process is safe: a POSIX system, and no thread besides this one."""
     return hasattr(os, "fork") and threading.active_count() == 1
-
-
-def _exit_code(status):
-    """A child's exit status (waitpid) as a return code: a signal's number counts as a failure."""
-    if os.WIFEXITED(status):
-        return os.WEXITSTATUS(status)
-    return 128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else 1
 
 
 @contextlib.contextmanager
